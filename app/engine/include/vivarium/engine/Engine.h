@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SPDX-FileCopyrightText: 2026 The Vivarium authors
+#pragma once
+
+#include "vivarium/core/EngineLock.h"
+#include "vivarium/core/Error.h"
+#include "vivarium/core/Paths.h"
+#include "vivarium/core/Store.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace vivarium {
+
+/**
+ * One engine per data directory (DESIGN section 1): takes the engine lock, opens and migrates
+ * the store, and recovers runs that were live when the previous engine died. The GUI and
+ * `vivarium serve` each embed one. Lives on the thread that created it.
+ */
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Engine(Paths paths, QObject* parent = nullptr);
+    ~Engine() override;
+
+    /**
+     * Lock the data directory, open the store, mark runs left live as `interrupted`.
+     * Errors: Locked (another engine holds the directory, message names its pid), Io, Database,
+     * Unsupported. On error nothing is held.
+     */
+    Status start();
+    /** Release everything; safe to call twice. */
+    void stop();
+
+    bool isRunning() const { return m_store != nullptr; }
+    const Paths& paths() const { return m_paths; }
+    /** The engine's store; valid between start() and stop(). */
+    Store* store() const { return m_store.get(); }
+    /** How many runs start() found live and marked interrupted. */
+    int recoveredRuns() const { return m_recovered; }
+
+private:
+    Paths m_paths;
+    std::unique_ptr<EngineLock> m_lock;
+    std::unique_ptr<Store> m_store;
+    int m_recovered = 0;
+};
+
+} // namespace vivarium

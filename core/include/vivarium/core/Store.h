@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SPDX-FileCopyrightText: 2026 The Vivarium authors
+#pragma once
+
+#include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/Error.h"
+#include "vivarium/core/Run.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace vivarium {
+
+/** One stored version of an agent. */
+struct AgentRecord
+{
+    QString id;
+    int version = 0;       ///< this record's version
+    int latestVersion = 0; ///< the agent's current version
+    AgentDefinition definition;
+    QString sourcePath;  ///< where it was loaded from, informative
+    QString contentHash; ///< SHA-256 of the canonical JSON
+    QDateTime createdAt; ///< when the agent was first added
+    QDateTime savedAt;   ///< when this version was saved
+};
+
+/** What a listing shows of an agent, read without parsing its whole definition. */
+struct AgentSummary
+{
+    QString id;
+    int version = 0;
+    QString name;
+    QString description;
+    QString modelEndpoint;
+    QString modelName;
+    int scheduleCount = 0;
+    int providerCount = 0;
+    QString sandboxTier;
+    QDateTime createdAt;
+    QDateTime savedAt;
+};
+
+/** Version list entry. */
+struct AgentVersionInfo
+{
+    int version = 0;
+    QDateTime savedAt;
+    QString sourcePath;
+    QString contentHash;
+};
+
+/** Outcome of saving a definition. */
+struct SaveResult
+{
+    int version = 0;
+    bool created = false;  ///< false: identical to the current version, nothing written
+    bool newAgent = false; ///< true: first version of this id (or re-added after rm)
+};
+
+/**
+ * The engine's only state: one SQLite database (WAL, foreign keys, ordered migrations).
+ *
+ * Threading: a Store owns one named Qt Sql connection and must be used from the thread that
+ * opened it. Several processes may open the same file at once (the CLI beside a running
+ * engine); writers wait up to the busy timeout, then get Error::Code::Locked.
+ */
+class Store
+{
+public:
+    struct Options
+    {
+        /** Apply migrations up to this version only (tests of upgrades). Default: latest. */
+        std::optional<int> migrateTo;
+        /** Milliseconds a writer waits for another process's write lock. */
+        int busyTimeoutMs = 5000;
+        /** Open read-only: no migrations; fails with Unsupported if the schema is older. */
+        bool readOnly = false;
+    };
+
+    /**
+     * Open (creating if needed) the database at `path` and migrate it to the latest schema in
+     * one transaction per migration. Errors: Io (directory not writable), Database (not a
+     * SQLite file, corrupt, migration failed: nothing of that migration is kept),
+     * Unsupported (written by a newer Vivarium: schema version above latestSchemaVersion()).
+     */
+    static Result<std::unique_ptr<Store>> open(const QString& path, const Options& options);
+    static Result<std::unique_ptr<Store>> open(const QString& path)
+    {
+        return open(path, Options{});
+    }
+
+    /** Highest schema version this build knows. */
+    static int latestSchemaVersion();
+
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    QString path() const;
+    int schemaVersion() const;
+    /** "wal" when all is well. */
+    QString journalMode() const;
+    /** SQLite library version string. */
+    QString sqliteVersion() const;
+    /** PRAGMA integrity_check == "ok". */
+    Result<bool> integrityCheck() const;
+
+    // --- agents ---------------------------------------------------------------------------
+
+    /** Save a definition as a new version unless identical (by content hash) to the current. */
+    Result<SaveResult> saveAgent(const AgentDefinition& def, const QString& sourcePath = {});
+    /** Current (or given) version of an agent. NotFound names the id (and version). */
+    Result<AgentRecord> agent(const QString& id, std::optional<int> version = {}) const;
+    /** Current version of every agent that is not removed, ordered by id. */
+    Result<QList<AgentRecord>> agents() const;
+    /**
+     * The listing view of every agent not removed, ordered by id. Cheap (one query, no
+     * definition parsing): what `agent list` and the GUI show for 1,000 agents.
+     */
+    Result<QList<AgentSummary>> agentSummaries() const;
+    /** All versions, newest first. */
+    Result<QList<AgentVersionInfo>> agentVersions(const QString& id) const;
+    /** Remove an agent: it disappears from listings; its versions and runs stay readable. */
+    Status removeAgent(const QString& id);
+
+    // --- runs -----------------------------------------------------------------------------
+
+    /** Create a run (NotFound if the agent or version does not exist). */
+    Result<RunRecord> createRun(const NewRun& run);
+    Result<RunRecord> run(const QString& id) const;
+    Result<QList<RunRecord>> runs(const RunFilter& filter = {}) const;
+    /**
+     * Move a run to `status`. Terminal states are written exactly once: a second terminal
+     * write fails with Conflict and changes nothing. Sets started_at/finished_at.
+     */
+    Status setRunStatus(const QString& id, RunStatus status, const QString& reason = {},
+                        const QJsonValue& output = {});
+    /** Mark every non-terminal run `interrupted` (engine start). Returns how many. */
+    Result<int> markLiveRunsInterrupted(const QString& reason);
+
+    /**
+     * Append events in one transaction; assigns consecutive seq values (written back into
+     * `events`) and fills missing timestamps. All or nothing.
+     */
+    Status appendEvents(const QString& runId, QList<RunEvent>& events);
+    /** Events with seq > afterSeq, ascending, at most `limit` (0 = all). */
+    Result<QList<RunEvent>> events(const QString& runId, qint64 afterSeq = 0, int limit = 0) const;
+
+    // --- transactions ---------------------------------------------------------------------
+
+    /**
+     * Run `body` in one write transaction (BEGIN IMMEDIATE ... COMMIT): every Store call made
+     * inside it commits together or not at all. Rolled back if `body` returns an error (which
+     * is returned) or the commit fails. May nest: an inner call (or any Store method) uses a
+     * savepoint, so a failing inner step is undone on its own and the outer body may go on.
+     * Other processes' writers wait (busy timeout) while it is open: keep it short. Every write
+     * (and this) fails with Unsupported on a store opened read-only.
+     */
+    Status transaction(const std::function<Status()>& body);
+
+private:
+    struct Private;
+    explicit Store(std::unique_ptr<Private> d);
+    std::unique_ptr<Private> d;
+};
+
+/** A new run id: "run_" + ULID (48-bit ms timestamp, 80 random bits, Crockford base32). */
+QString newRunId();
+
+} // namespace vivarium

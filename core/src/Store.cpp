@@ -1,0 +1,1022 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SPDX-FileCopyrightText: 2026 The Vivarium authors
+#include "vivarium/core/Store.h"
+
+#include "StoreMigrations.h"
+#include "vivarium/core/Logging.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QRandomGenerator>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <atomic>
+
+namespace vivarium {
+
+namespace {
+
+using storedetail::Migration;
+
+// Primary SQLite result codes; the driver may report extended codes, so compare the low byte.
+constexpr int SqliteBusy = 5;
+constexpr int SqliteLocked = 6;
+constexpr int SqliteCorrupt = 11;
+constexpr int SqliteCantOpen = 14;
+constexpr int SqliteNotADb = 26;
+
+constexpr auto LiveStatuses = "('queued', 'starting', 'running', 'awaiting_approval')";
+constexpr auto TerminalStatuses =
+    "('succeeded', 'failed', 'timed_out', 'cancelled', 'interrupted', 'skipped', 'missed')";
+constexpr auto RunColumns = "id, agent_id, agent_version, status, reason, \"trigger\", input, "
+                            "output, created_at, started_at, finished_at";
+
+std::atomic<quint64> g_connectionCounter{0};
+
+int sqliteCode(const QSqlError& e)
+{
+    bool ok = false;
+    const int code = e.nativeErrorCode().toInt(&ok);
+    return ok ? (code & 0xff) : -1;
+}
+
+QString sqliteMessage(const QSqlError& e)
+{
+    const QString db = e.databaseText();
+    return db.isEmpty() ? e.driverText() : db;
+}
+
+QString nowText()
+{
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+QVariant timeToDb(const QDateTime& t)
+{
+    if (!t.isValid())
+        return QVariant();
+    return t.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QDateTime timeFromDb(const QVariant& v)
+{
+    const QString s = v.toString();
+    if (s.isEmpty())
+        return QDateTime();
+    return QDateTime::fromString(s, Qt::ISODateWithMs).toUTC();
+}
+
+QVariant textOrNull(const QString& s)
+{
+    return s.isEmpty() ? QVariant() : QVariant(s);
+}
+
+// QJsonDocument only serialises objects and arrays; wrapping in an array covers scalars too.
+QVariant jsonToDb(const QJsonValue& v)
+{
+    if (v.isUndefined() || v.isNull())
+        return QVariant();
+    const QByteArray wrapped = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2));
+}
+
+QJsonValue jsonFromDb(const QVariant& v)
+{
+    if (v.isNull())
+        return QJsonValue();
+    const QByteArray wrapped = '[' + v.toString().toUtf8() + ']';
+    return QJsonDocument::fromJson(wrapped).array().at(0);
+}
+
+QString agentLabel(const QString& id, int version)
+{
+    return QStringLiteral("store:agent %1 v%2").arg(id).arg(version);
+}
+
+} // namespace
+
+struct Store::Private
+{
+    QString path;
+    QString connectionName;
+    Options options;
+    QSqlDatabase db;
+    int txDepth = 0;
+    // Prepared once per connection: the hot path of the event journal.
+    std::optional<QSqlQuery> insertEvent;
+
+    ~Private()
+    {
+        insertEvent.reset();
+        if (db.isValid())
+            db.close();
+        db = QSqlDatabase();
+        // Only after every handle on the connection is gone, or Qt warns it is still in use.
+        if (!connectionName.isEmpty())
+            QSqlDatabase::removeDatabase(connectionName);
+    }
+
+    Error sqlError(const QString& purpose, const QSqlError& e) const
+    {
+        const int code = sqliteCode(e);
+        const Error::Code c = (code == SqliteBusy || code == SqliteLocked) ? Error::Code::Locked
+                                                                           : Error::Code::Database;
+        const QString msg =
+            QStringLiteral("store %1: %2 failed: %3").arg(path, purpose, sqliteMessage(e));
+        qCWarning(lcStore).noquote() << msg;
+        return Error::make(c, msg);
+    }
+
+    Result<QSqlQuery> exec(const QString& purpose, const QString& sql,
+                           const QVariantList& binds = {}) const
+    {
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        if (!q.prepare(sql))
+            return std::unexpected(sqlError(purpose, q.lastError()));
+        for (const QVariant& b : binds)
+            q.addBindValue(b);
+        if (!q.exec())
+            return std::unexpected(sqlError(purpose, q.lastError()));
+        return q;
+    }
+
+    Status execOnly(const QString& purpose, const QString& sql, const QVariantList& binds = {})
+    {
+        auto q = exec(purpose, sql, binds);
+        if (!q)
+            return std::unexpected(q.error());
+        return {};
+    }
+
+    Result<int> userVersion() const
+    {
+        auto q = exec(QStringLiteral("read schema version"), QStringLiteral("PRAGMA user_version"));
+        if (!q)
+            return std::unexpected(q.error());
+        return q->next() ? q->value(0).toInt() : 0;
+    }
+
+    /**
+     * Outermost: BEGIN IMMEDIATE (take the write lock up front so a reader never has to be
+     * upgraded mid-transaction, which SQLite answers with an unrecoverable BUSY). Nested: a
+     * savepoint, so the inner step stays all-or-nothing inside the caller's transaction.
+     */
+    Status inTransaction(const QString& purpose, const std::function<Status()>& body)
+    {
+        if (options.readOnly) {
+            return fail(Error::Code::Unsupported,
+                        QStringLiteral("store %1: cannot %2: the store is open read-only")
+                            .arg(path, purpose));
+        }
+        const bool outer = txDepth == 0;
+        const QString savepoint = QStringLiteral("vivarium_sp%1").arg(txDepth);
+        if (auto s = execOnly(purpose + QStringLiteral(" (begin)"),
+                              outer ? QStringLiteral("BEGIN IMMEDIATE")
+                                    : QStringLiteral("SAVEPOINT ") + savepoint);
+            !s) {
+            return s;
+        }
+        ++txDepth;
+        Status result = body();
+        --txDepth;
+        if (result) {
+            result =
+                execOnly(purpose + QStringLiteral(" (commit)"),
+                         outer ? QStringLiteral("COMMIT") : QStringLiteral("RELEASE ") + savepoint);
+            if (result)
+                return result;
+        }
+        // Some errors (I/O, full disk) make SQLite roll back by itself; then these fail quietly.
+        const QStringList undo = outer ? QStringList{QStringLiteral("ROLLBACK")}
+                                       : QStringList{QStringLiteral("ROLLBACK TO ") + savepoint,
+                                                     QStringLiteral("RELEASE ") + savepoint};
+        for (const QString& sql : undo) {
+            QSqlQuery q(db);
+            if (!q.exec(sql))
+                qCDebug(lcStore) << "rollback:" << sql << q.lastError().text();
+        }
+        return result;
+    }
+
+    Status init();
+    Status migrate(int current, int target);
+    Result<AgentRecord> agentFromRow(const QSqlQuery& q) const;
+    Result<RunRecord> runById(const QString& id) const;
+};
+
+namespace {
+
+RunRecord runFromRow(const QSqlQuery& q)
+{
+    RunRecord r;
+    r.id = q.value(0).toString();
+    r.agentId = q.value(1).toString();
+    r.agentVersion = q.value(2).toInt();
+    const QString status = q.value(3).toString();
+    const auto parsed = runStatusFromString(status);
+    if (!parsed)
+        qCWarning(lcStore) << "run" << r.id << "has unknown status" << status;
+    r.status = parsed.value_or(RunStatus::Failed);
+    r.reason = q.value(4).toString();
+    r.trigger = q.value(5).toString();
+    r.input = jsonFromDb(q.value(6));
+    r.output = jsonFromDb(q.value(7));
+    r.createdAt = timeFromDb(q.value(8));
+    r.startedAt = timeFromDb(q.value(9));
+    r.finishedAt = timeFromDb(q.value(10));
+    return r;
+}
+
+} // namespace
+
+Status Store::Private::init()
+{
+    // Read before writing anything: a foreign or newer file must stay byte-for-byte untouched.
+    // The header alone can look fine; parsing the schema catches most other damage.
+    int schemaVersion = 0;
+    for (const char* sql : {"PRAGMA user_version", "SELECT count(*) FROM sqlite_master"}) {
+        QSqlQuery q(db);
+        if (!q.exec(QString::fromLatin1(sql))) {
+            const QSqlError e = q.lastError();
+            const int code = sqliteCode(e);
+            if (code != SqliteNotADb && code != SqliteCorrupt)
+                return std::unexpected(sqlError(QStringLiteral("read schema"), e));
+            const QString msg =
+                QStringLiteral("store %1 is not a Vivarium database or is damaged: %2")
+                    .arg(path, sqliteMessage(e));
+            qCWarning(lcStore).noquote() << msg;
+            return fail(Error::Code::Database, msg);
+        }
+        if (qstrcmp(sql, "PRAGMA user_version") == 0 && q.next())
+            schemaVersion = q.value(0).toInt();
+    }
+
+    const int latest = Store::latestSchemaVersion();
+    if (schemaVersion > latest) {
+        return fail(Error::Code::Unsupported,
+                    QStringLiteral("store %1 was written by a newer Vivarium (schema %2, this "
+                                   "build knows up to %3)")
+                        .arg(path)
+                        .arg(schemaVersion)
+                        .arg(latest));
+    }
+    if (options.readOnly) {
+        if (schemaVersion < latest) {
+            return fail(Error::Code::Unsupported,
+                        QStringLiteral("store %1 has an older schema (%2, this build needs %3); "
+                                       "open it read-write once to upgrade it")
+                            .arg(path)
+                            .arg(schemaVersion)
+                            .arg(latest));
+        }
+        return execOnly(QStringLiteral("enable foreign keys"),
+                        QStringLiteral("PRAGMA foreign_keys = ON"));
+    }
+
+    auto mode = exec(QStringLiteral("switch to WAL"), QStringLiteral("PRAGMA journal_mode = WAL"));
+    if (!mode)
+        return std::unexpected(mode.error());
+    const QString modeName = mode->next() ? mode->value(0).toString() : QString();
+    mode->finish();
+    // Not fatal (some file systems cannot share memory maps); journalMode() lets doctor tell.
+    if (modeName.compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0) {
+        qCWarning(lcStore).noquote()
+            << QStringLiteral("store %1: journal mode is '%2', not 'wal': concurrent readers "
+                              "will block writers")
+                   .arg(path, modeName);
+    }
+    for (const char* pragma : {"PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"}) {
+        if (auto s = execOnly(QStringLiteral("configure connection"), QString::fromLatin1(pragma));
+            !s) {
+            return s;
+        }
+    }
+    return migrate(schemaVersion, options.migrateTo.value_or(latest));
+}
+
+Status Store::Private::migrate(int current, int target)
+{
+    for (const Migration& m : storedetail::migrations()) {
+        if (m.version <= current)
+            continue;
+        if (m.version > target)
+            break;
+        const QString what = QStringLiteral("migration %1 (%2)")
+                                 .arg(m.version)
+                                 .arg(QString::fromLatin1(m.description));
+        Status s = inTransaction(what, [&]() -> Status {
+            // Another process may have applied it while we waited for the write lock.
+            auto now = userVersion();
+            if (!now)
+                return std::unexpected(now.error());
+            if (*now >= m.version)
+                return {};
+            for (const char* sql : m.statements) {
+                if (auto r = execOnly(what, QString::fromUtf8(sql)); !r)
+                    return r;
+            }
+            // Inside the same transaction: the version moves only if every statement stuck.
+            return execOnly(what, QStringLiteral("PRAGMA user_version = %1").arg(m.version));
+        });
+        if (!s) {
+            return fail(s.error().code,
+                        QStringLiteral("store %1: %2 failed, schema stays at version %3: %4")
+                            .arg(path, what)
+                            .arg(current)
+                            .arg(s.error().message));
+        }
+        qCInfo(lcStore).noquote() << QStringLiteral("store %1: applied %2").arg(path, what);
+        current = m.version;
+    }
+    return {};
+}
+
+Store::Store(std::unique_ptr<Private> dd)
+    : d(std::move(dd))
+{}
+
+Store::~Store() = default;
+
+int Store::latestSchemaVersion()
+{
+    return storedetail::migrations().back().version;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const QString& path, const Options& options)
+{
+    const QFileInfo info(path);
+    const QString absPath = info.absoluteFilePath();
+    const QString dir = info.absolutePath();
+    if (!QFileInfo(dir).isDir()) {
+        return fail(
+            Error::Code::Io,
+            QStringLiteral("cannot open store %1: directory %2 does not exist").arg(absPath, dir));
+    }
+    if (info.exists() && !info.isFile()) {
+        return fail(Error::Code::Io,
+                    QStringLiteral("cannot open store %1: not a regular file").arg(absPath));
+    }
+    if (options.readOnly) {
+        if (!info.exists()) {
+            return fail(Error::Code::Io,
+                        QStringLiteral("cannot open store %1 read-only: the file does not exist")
+                            .arg(absPath));
+        }
+        if (!info.isReadable()) {
+            return fail(Error::Code::Io,
+                        QStringLiteral("cannot open store %1: not readable").arg(absPath));
+        }
+    } else {
+        if (info.exists() && !info.isWritable()) {
+            return fail(Error::Code::Io,
+                        QStringLiteral("cannot open store %1: not writable").arg(absPath));
+        }
+        // WAL keeps two side files (-wal, -shm) next to the database.
+        if (!QFileInfo(dir).isWritable()) {
+            return fail(Error::Code::Io,
+                        QStringLiteral("cannot open store %1: directory %2 is not writable")
+                            .arg(absPath, dir));
+        }
+    }
+    const int latest = latestSchemaVersion();
+    if (options.migrateTo && (*options.migrateTo < 0 || *options.migrateTo > latest)) {
+        return fail(Error::Code::Unsupported,
+                    QStringLiteral("cannot migrate store %1 to schema %2: this build knows up "
+                                   "to %3")
+                        .arg(absPath)
+                        .arg(*options.migrateTo)
+                        .arg(latest));
+    }
+
+    auto d = std::make_unique<Private>();
+    d->path = absPath;
+    d->options = options;
+    d->connectionName = QStringLiteral("vivarium-store-%1").arg(++g_connectionCounter);
+    d->db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d->connectionName);
+    if (!d->db.isValid()) {
+        return fail(Error::Code::Database,
+                    QStringLiteral("cannot open store %1: the Qt SQLite driver (QSQLITE) is not "
+                                   "available")
+                        .arg(absPath));
+    }
+    d->db.setDatabaseName(absPath);
+    QString connectOptions =
+        QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(qMax(0, options.busyTimeoutMs));
+    if (options.readOnly)
+        connectOptions += QStringLiteral(";QSQLITE_OPEN_READONLY");
+    d->db.setConnectOptions(connectOptions);
+    if (!d->db.open()) {
+        const QSqlError e = d->db.lastError();
+        const QString msg =
+            QStringLiteral("cannot open store %1: %2").arg(absPath, sqliteMessage(e));
+        qCWarning(lcStore).noquote() << msg;
+        return fail(sqliteCode(e) == SqliteCantOpen ? Error::Code::Io : Error::Code::Database, msg);
+    }
+
+    if (auto s = d->init(); !s)
+        return std::unexpected(s.error());
+    return std::unique_ptr<Store>(new Store(std::move(d)));
+}
+
+QString Store::path() const
+{
+    return d->path;
+}
+
+int Store::schemaVersion() const
+{
+    return d->userVersion().value_or(-1);
+}
+
+QString Store::journalMode() const
+{
+    auto q = d->exec(QStringLiteral("read journal mode"), QStringLiteral("PRAGMA journal_mode"));
+    return q && q->next() ? q->value(0).toString().toLower() : QString();
+}
+
+QString Store::sqliteVersion() const
+{
+    auto q =
+        d->exec(QStringLiteral("read SQLite version"), QStringLiteral("SELECT sqlite_version()"));
+    return q && q->next() ? q->value(0).toString() : QString();
+}
+
+Result<bool> Store::integrityCheck() const
+{
+    auto q = d->exec(QStringLiteral("check integrity"), QStringLiteral("PRAGMA integrity_check"));
+    if (!q)
+        return std::unexpected(q.error());
+    QStringList problems;
+    while (q->next())
+        problems << q->value(0).toString();
+    if (problems == QStringList{QStringLiteral("ok")})
+        return true;
+    qCWarning(lcStore).noquote() << QStringLiteral("store %1: integrity check failed:\n%2")
+                                        .arg(d->path, problems.join(QLatin1Char('\n')));
+    return false;
+}
+
+Status Store::transaction(const std::function<Status()>& body)
+{
+    return d->inTransaction(QStringLiteral("run a transaction"), body);
+}
+
+// --- agents -------------------------------------------------------------------------------
+
+Result<SaveResult> Store::saveAgent(const AgentDefinition& def, const QString& sourcePath)
+{
+    if (!AgentLoader::isValidId(def.id)) {
+        return fail(Error::Code::Validation,
+                    QStringLiteral("cannot save agent: invalid id '%1'").arg(def.id));
+    }
+    const QByteArray json = QJsonDocument(def.toJson()).toJson(QJsonDocument::Compact);
+    // Never store what cannot be read back: one unreadable row would break agents() for all.
+    if (auto check =
+            AgentLoader::loadBytes(json, QStringLiteral("agent %1").arg(def.id), QString(), {});
+        !check) {
+        return fail(Error::Code::Validation,
+                    QStringLiteral("cannot save agent '%1': %2").arg(def.id, check.error().message),
+                    check.error().details);
+    }
+    const QString hash =
+        QString::fromLatin1(QCryptographicHash::hash(json, QCryptographicHash::Sha256).toHex());
+    const QString purpose = QStringLiteral("save agent '%1'").arg(def.id);
+
+    SaveResult out;
+    Status s = d->inTransaction(purpose, [&]() -> Status {
+        auto row = d->exec(purpose,
+                           QStringLiteral("SELECT a.current_version, a.removed_at, v.content_hash "
+                                          "FROM agents a LEFT JOIN agent_versions v "
+                                          "ON v.agent_id = a.id AND v.version = a.current_version "
+                                          "WHERE a.id = ?"),
+                           {def.id});
+        if (!row)
+            return std::unexpected(row.error());
+        const bool exists = row->next();
+        const int current = exists ? row->value(0).toInt() : 0;
+        const bool removed = exists && !row->value(1).isNull();
+        const QString currentHash = exists ? row->value(2).toString() : QString();
+        row->finish();
+
+        if (exists && !removed && currentHash == hash) {
+            out = SaveResult{current, false, false};
+            return {};
+        }
+        const QString now = nowText();
+        // Numbering continues after a removal so old runs keep pointing at the right version.
+        const int version = current + 1;
+        Status w;
+        if (!exists) {
+            w = d->execOnly(purpose,
+                            QStringLiteral("INSERT INTO agents (id, created_at, removed_at, "
+                                           "current_version) VALUES (?, ?, NULL, ?)"),
+                            {def.id, now, version});
+        } else {
+            w = d->execOnly(purpose,
+                            QStringLiteral("UPDATE agents SET current_version = ?, removed_at = "
+                                           "NULL WHERE id = ?"),
+                            {version, def.id});
+        }
+        if (!w)
+            return w;
+        w = d->execOnly(purpose,
+                        QStringLiteral("INSERT INTO agent_versions (agent_id, version, definition, "
+                                       "name, description, model_endpoint, model_name, "
+                                       "content_hash, source_path, saved_at) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                        {def.id, version, QString::fromUtf8(json), textOrNull(def.name),
+                         textOrNull(def.description), textOrNull(def.model.endpoint),
+                         textOrNull(def.model.name), hash, textOrNull(sourcePath), now});
+        if (!w)
+            return w;
+        out = SaveResult{version, true, !exists || removed};
+        return {};
+    });
+    if (!s)
+        return std::unexpected(s.error());
+    return out;
+}
+
+Result<AgentRecord> Store::Private::agentFromRow(const QSqlQuery& q) const
+{
+    // Columns: id, created_at, current_version, version, definition, content_hash,
+    // source_path, saved_at.
+    AgentRecord r;
+    r.id = q.value(0).toString();
+    r.createdAt = timeFromDb(q.value(1));
+    r.latestVersion = q.value(2).toInt();
+    r.version = q.value(3).toInt();
+    r.contentHash = q.value(5).toString();
+    r.sourcePath = q.value(6).toString();
+    r.savedAt = timeFromDb(q.value(7));
+    auto loaded = AgentLoader::loadBytes(q.value(4).toString().toUtf8(),
+                                         agentLabel(r.id, r.version), QString(), {});
+    if (!loaded) {
+        const QString msg = QStringLiteral("store %1: stored definition of agent '%2' v%3 no "
+                                           "longer loads: %4")
+                                .arg(path, r.id)
+                                .arg(r.version)
+                                .arg(loaded.error().toString());
+        qCWarning(lcStore).noquote() << msg;
+        return fail(Error::Code::Database, msg);
+    }
+    r.definition = std::move(loaded->definition);
+    return r;
+}
+
+Result<AgentRecord> Store::agent(const QString& id, std::optional<int> version) const
+{
+    const QString purpose = QStringLiteral("read agent '%1'").arg(id);
+    auto head = d->exec(
+        purpose, QStringLiteral("SELECT current_version, removed_at FROM agents WHERE id = ?"),
+        {id});
+    if (!head)
+        return std::unexpected(head.error());
+    if (!head->next())
+        return fail(Error::Code::NotFound, QStringLiteral("agent '%1' not found").arg(id));
+    const int current = head->value(0).toInt();
+    const QVariant removedAt = head->value(1);
+    head->finish();
+    // History stays readable by explicit version; only "the current one" stops existing.
+    if (!version && !removedAt.isNull()) {
+        return fail(Error::Code::NotFound,
+                    QStringLiteral("agent '%1' was removed at %2").arg(id, removedAt.toString()));
+    }
+    auto q = d->exec(purpose,
+                     QStringLiteral("SELECT a.id, a.created_at, a.current_version, v.version, "
+                                    "v.definition, v.content_hash, v.source_path, v.saved_at "
+                                    "FROM agents a JOIN agent_versions v ON v.agent_id = a.id "
+                                    "WHERE a.id = ? AND v.version = ?"),
+                     {id, version.value_or(current)});
+    if (!q)
+        return std::unexpected(q.error());
+    if (!q->next()) {
+        return fail(
+            Error::Code::NotFound,
+            QStringLiteral("agent '%1' has no version %2").arg(id).arg(version.value_or(current)));
+    }
+    return d->agentFromRow(*q);
+}
+
+Result<QList<AgentRecord>> Store::agents() const
+{
+    auto q = d->exec(QStringLiteral("list agents"),
+                     QStringLiteral("SELECT a.id, a.created_at, a.current_version, v.version, "
+                                    "v.definition, v.content_hash, v.source_path, v.saved_at "
+                                    "FROM agents a JOIN agent_versions v "
+                                    "ON v.agent_id = a.id AND v.version = a.current_version "
+                                    "WHERE a.removed_at IS NULL ORDER BY a.id"));
+    if (!q)
+        return std::unexpected(q.error());
+    QList<AgentRecord> out;
+    while (q->next()) {
+        auto r = d->agentFromRow(*q);
+        if (!r)
+            return std::unexpected(r.error());
+        out.append(std::move(*r));
+    }
+    return out;
+}
+
+Result<QList<AgentSummary>> Store::agentSummaries() const
+{
+    // SQLite's JSON functions read the few fields a listing needs straight from the stored
+    // canonical JSON; parsing 1,000 definitions in Qt would cost most of the CLI's budget.
+    auto q = d->exec(QStringLiteral("list agent summaries"),
+                     QStringLiteral("SELECT a.id, v.version, v.name, v.description, "
+                                    "v.model_endpoint, v.model_name, "
+                                    "COALESCE(json_array_length(v.definition, '$.schedules'), 0), "
+                                    "COALESCE(json_array_length(v.definition, '$.providers'), 0), "
+                                    "COALESCE(json_extract(v.definition, '$.sandbox.tier'), ''), "
+                                    "a.created_at, v.saved_at "
+                                    "FROM agents a JOIN agent_versions v "
+                                    "ON v.agent_id = a.id AND v.version = a.current_version "
+                                    "WHERE a.removed_at IS NULL ORDER BY a.id"));
+    if (!q)
+        return std::unexpected(q.error());
+    QList<AgentSummary> out;
+    while (q->next()) {
+        AgentSummary s;
+        s.id = q->value(0).toString();
+        s.version = q->value(1).toInt();
+        s.name = q->value(2).toString();
+        s.description = q->value(3).toString();
+        s.modelEndpoint = q->value(4).toString();
+        s.modelName = q->value(5).toString();
+        s.scheduleCount = q->value(6).toInt();
+        s.providerCount = q->value(7).toInt();
+        s.sandboxTier = q->value(8).toString();
+        s.createdAt = timeFromDb(q->value(9));
+        s.savedAt = timeFromDb(q->value(10));
+        out.append(std::move(s));
+    }
+    return out;
+}
+
+Result<QList<AgentVersionInfo>> Store::agentVersions(const QString& id) const
+{
+    const QString purpose = QStringLiteral("list versions of agent '%1'").arg(id);
+    auto q = d->exec(purpose,
+                     QStringLiteral("SELECT version, saved_at, source_path, content_hash "
+                                    "FROM agent_versions WHERE agent_id = ? ORDER BY version DESC"),
+                     {id});
+    if (!q)
+        return std::unexpected(q.error());
+    QList<AgentVersionInfo> out;
+    while (q->next()) {
+        out.append(AgentVersionInfo{q->value(0).toInt(), timeFromDb(q->value(1)),
+                                    q->value(2).toString(), q->value(3).toString()});
+    }
+    if (out.isEmpty())
+        return fail(Error::Code::NotFound, QStringLiteral("agent '%1' not found").arg(id));
+    return out;
+}
+
+Status Store::removeAgent(const QString& id)
+{
+    const QString purpose = QStringLiteral("remove agent '%1'").arg(id);
+    return d->inTransaction(purpose, [&]() -> Status {
+        auto q =
+            d->exec(purpose, QStringLiteral("SELECT removed_at FROM agents WHERE id = ?"), {id});
+        if (!q)
+            return std::unexpected(q.error());
+        if (!q->next())
+            return fail(Error::Code::NotFound, QStringLiteral("agent '%1' not found").arg(id));
+        if (!q->value(0).isNull()) {
+            return fail(Error::Code::NotFound,
+                        QStringLiteral("agent '%1' was already removed at %2")
+                            .arg(id, q->value(0).toString()));
+        }
+        q->finish();
+        return d->execOnly(purpose, QStringLiteral("UPDATE agents SET removed_at = ? WHERE id = ?"),
+                           {nowText(), id});
+    });
+}
+
+// --- runs ---------------------------------------------------------------------------------
+
+Result<RunRecord> Store::Private::runById(const QString& id) const
+{
+    auto q = exec(QStringLiteral("read run %1").arg(id),
+                  QStringLiteral("SELECT %1 FROM runs WHERE id = ?").arg(QLatin1String(RunColumns)),
+                  {id});
+    if (!q)
+        return std::unexpected(q.error());
+    if (!q->next())
+        return fail(Error::Code::NotFound, QStringLiteral("run '%1' not found").arg(id));
+    return runFromRow(*q);
+}
+
+Result<RunRecord> Store::createRun(const NewRun& run)
+{
+    const QString purpose = QStringLiteral("create run of agent '%1'").arg(run.agentId);
+    RunRecord r;
+    Status s = d->inTransaction(purpose, [&]() -> Status {
+        auto head = d->exec(
+            purpose, QStringLiteral("SELECT current_version, removed_at FROM agents WHERE id = ?"),
+            {run.agentId});
+        if (!head)
+            return std::unexpected(head.error());
+        if (!head->next()) {
+            return fail(Error::Code::NotFound,
+                        QStringLiteral("agent '%1' not found").arg(run.agentId));
+        }
+        if (!head->value(1).isNull()) {
+            return fail(Error::Code::NotFound, QStringLiteral("agent '%1' was removed at %2")
+                                                   .arg(run.agentId, head->value(1).toString()));
+        }
+        const int version = run.agentVersion.value_or(head->value(0).toInt());
+        head->finish();
+        if (run.agentVersion) {
+            auto v = d->exec(
+                purpose,
+                QStringLiteral("SELECT 1 FROM agent_versions WHERE agent_id = ? AND version = ?"),
+                {run.agentId, version});
+            if (!v)
+                return std::unexpected(v.error());
+            if (!v->next()) {
+                return fail(
+                    Error::Code::NotFound,
+                    QStringLiteral("agent '%1' has no version %2").arg(run.agentId).arg(version));
+            }
+        }
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        r.id = newRunId();
+        r.agentId = run.agentId;
+        r.agentVersion = version;
+        r.status = run.status;
+        r.reason = run.reason;
+        r.trigger = run.trigger;
+        r.input = run.input;
+        r.createdAt = now;
+        if (run.status == RunStatus::Running || run.status == RunStatus::AwaitingApproval)
+            r.startedAt = now;
+        if (isTerminal(run.status))
+            r.finishedAt = now;
+        return d->execOnly(purpose,
+                           QStringLiteral("INSERT INTO runs (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                                          "?, ?, ?)")
+                               .arg(QLatin1String(RunColumns)),
+                           {r.id, r.agentId, r.agentVersion, runStatusName(r.status),
+                            textOrNull(r.reason), textOrNull(r.trigger), jsonToDb(r.input),
+                            QVariant(), timeToDb(r.createdAt), timeToDb(r.startedAt),
+                            timeToDb(r.finishedAt)});
+    });
+    if (!s)
+        return std::unexpected(s.error());
+    if (r.input.isUndefined())
+        r.input = QJsonValue();
+    return r;
+}
+
+Result<RunRecord> Store::run(const QString& id) const
+{
+    return d->runById(id);
+}
+
+Result<QList<RunRecord>> Store::runs(const RunFilter& filter) const
+{
+    QString sql = QStringLiteral("SELECT %1 FROM runs WHERE 1 = 1").arg(QLatin1String(RunColumns));
+    QVariantList binds;
+    if (!filter.agentId.isEmpty()) {
+        sql += QStringLiteral(" AND agent_id = ?");
+        binds << filter.agentId;
+    }
+    if (filter.status) {
+        sql += QStringLiteral(" AND status = ?");
+        binds << runStatusName(*filter.status);
+    }
+    if (!filter.beforeId.isEmpty()) {
+        sql += QStringLiteral(" AND id < ?");
+        binds << filter.beforeId;
+    }
+    // Ids are ULIDs: their order is creation order, and they make a stable cursor.
+    sql += QStringLiteral(" ORDER BY id DESC");
+    if (filter.limit > 0) {
+        sql += QStringLiteral(" LIMIT ?");
+        binds << filter.limit;
+    }
+    auto q = d->exec(QStringLiteral("list runs"), sql, binds);
+    if (!q)
+        return std::unexpected(q.error());
+    QList<RunRecord> out;
+    while (q->next())
+        out.append(runFromRow(*q));
+    return out;
+}
+
+Status Store::setRunStatus(const QString& id, RunStatus status, const QString& reason,
+                           const QJsonValue& output)
+{
+    const QString purpose =
+        QStringLiteral("set status of run %1 to %2").arg(id, runStatusName(status));
+    return d->inTransaction(purpose, [&]() -> Status {
+        const QString now = nowText();
+        const bool terminal = isTerminal(status);
+        // One guarded UPDATE: a terminal state can never be overwritten, even by a racing
+        // writer in another process.
+        const QString sql = QStringLiteral("UPDATE runs SET status = ?, "
+                                           "reason = COALESCE(?, reason), "
+                                           "output = COALESCE(?, output), "
+                                           "started_at = CASE WHEN ? AND started_at IS NULL THEN ? "
+                                           "ELSE started_at END, "
+                                           "finished_at = CASE WHEN ? THEN ? ELSE finished_at END "
+                                           "WHERE id = ? AND status NOT IN %1")
+                                .arg(QLatin1String(TerminalStatuses));
+        auto q = d->exec(purpose, sql,
+                         {runStatusName(status), textOrNull(reason), jsonToDb(output),
+                          status == RunStatus::Running, now, terminal, now, id});
+        if (!q)
+            return std::unexpected(q.error());
+        if (q->numRowsAffected() == 1)
+            return {};
+        auto existing = d->runById(id);
+        if (!existing)
+            return std::unexpected(existing.error());
+        return fail(Error::Code::Conflict,
+                    QStringLiteral("run %1 already ended (%2); cannot set it to %3")
+                        .arg(id, runStatusName(existing->status), runStatusName(status)));
+    });
+}
+
+Result<int> Store::markLiveRunsInterrupted(const QString& reason)
+{
+    const QString purpose = QStringLiteral("mark live runs interrupted");
+    int count = 0;
+    Status s = d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(purpose,
+                         QStringLiteral("UPDATE runs SET status = 'interrupted', reason = ?, "
+                                        "finished_at = ? WHERE status IN %1")
+                             .arg(QLatin1String(LiveStatuses)),
+                         {textOrNull(reason), nowText()});
+        if (!q)
+            return std::unexpected(q.error());
+        count = q->numRowsAffected();
+        return {};
+    });
+    if (!s)
+        return std::unexpected(s.error());
+    if (count > 0)
+        qCInfo(lcStore) << "marked" << count << "live runs interrupted:" << reason;
+    return count;
+}
+
+// --- events -------------------------------------------------------------------------------
+
+Status Store::appendEvents(const QString& runId, QList<RunEvent>& events)
+{
+    if (events.isEmpty())
+        return {};
+    const QString purpose =
+        QStringLiteral("append %1 events to run %2").arg(events.size()).arg(runId);
+    // Work on copies: the caller's list only changes once the transaction has committed.
+    QList<qint64> seqs;
+    QList<QDateTime> stamps;
+    Status s = d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(purpose,
+                         QStringLiteral("SELECT (SELECT 1 FROM runs WHERE id = ?), "
+                                        "(SELECT COALESCE(MAX(seq), 0) FROM run_events "
+                                        "WHERE run_id = ?)"),
+                         {runId, runId});
+        if (!q)
+            return std::unexpected(q.error());
+        if (!q->next() || q->value(0).isNull())
+            return fail(Error::Code::NotFound, QStringLiteral("run '%1' not found").arg(runId));
+        qint64 seq = q->value(1).toLongLong();
+        q->finish();
+
+        if (!d->insertEvent) {
+            QSqlQuery insert(d->db);
+            if (!insert.prepare(QStringLiteral(
+                    "INSERT INTO run_events (run_id, seq, type, ts, data) VALUES (?, ?, ?, ?, ?)")))
+                return std::unexpected(d->sqlError(purpose, insert.lastError()));
+            d->insertEvent.emplace(std::move(insert));
+        }
+        QSqlQuery& insert = *d->insertEvent;
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        seqs.reserve(events.size());
+        stamps.reserve(events.size());
+        for (const RunEvent& e : events) {
+            ++seq;
+            const QDateTime ts = e.ts.isValid() ? e.ts.toUTC() : now;
+            insert.bindValue(0, runId);
+            insert.bindValue(1, seq);
+            insert.bindValue(2, e.type);
+            insert.bindValue(3, ts.toString(Qt::ISODateWithMs));
+            insert.bindValue(
+                4, QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact)));
+            if (!insert.exec()) {
+                Error err = d->sqlError(purpose, insert.lastError());
+                insert.finish();
+                return std::unexpected(std::move(err));
+            }
+            seqs.append(seq);
+            stamps.append(ts);
+        }
+        insert.finish();
+        return {};
+    });
+    if (!s)
+        return s;
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        events[i].seq = seqs.at(i);
+        events[i].ts = stamps.at(i);
+    }
+    return {};
+}
+
+Result<QList<RunEvent>> Store::events(const QString& runId, qint64 afterSeq, int limit) const
+{
+    const QString purpose = QStringLiteral("read events of run %1").arg(runId);
+    QString sql = QStringLiteral(
+        "SELECT seq, type, ts, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq");
+    QVariantList binds{runId, afterSeq};
+    if (limit > 0) {
+        sql += QStringLiteral(" LIMIT ?");
+        binds << limit;
+    }
+    auto q = d->exec(purpose, sql, binds);
+    if (!q)
+        return std::unexpected(q.error());
+    QList<RunEvent> out;
+    while (q->next()) {
+        RunEvent e;
+        e.seq = q->value(0).toLongLong();
+        e.type = q->value(1).toString();
+        e.ts = timeFromDb(q->value(2));
+        e.data = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        out.append(std::move(e));
+    }
+    q->finish();
+    if (out.isEmpty()) {
+        // Only an empty page needs telling "no events yet" from "no such run".
+        auto r = d->runById(runId);
+        if (!r)
+            return std::unexpected(r.error());
+    }
+    return out;
+}
+
+// --- ids ----------------------------------------------------------------------------------
+
+QString newRunId()
+{
+    static constexpr char Alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    // Monotonic within a process: ids minted in the same millisecond (or after the clock went
+    // back) increment the random part, so sorting by id keeps creation order.
+    static QMutex mutex;
+    static quint64 lastMs = 0;
+    static quint64 randHi = 0; // top 16 of the 80 random bits
+    static quint64 randLo = 0; // low 64
+
+    quint64 ms = 0;
+    quint64 hi = 0;
+    quint64 lo = 0;
+    {
+        QMutexLocker lock(&mutex);
+        ms = quint64(QDateTime::currentMSecsSinceEpoch()) & 0xFFFFFFFFFFFFULL;
+        if (ms <= lastMs) {
+            ms = lastMs;
+            if (++randLo == 0 && ++randHi > 0xFFFF) {
+                // 2^80 ids in one millisecond: borrow the next one.
+                ++ms;
+                randHi = QRandomGenerator::system()->generate() & 0x7FFF;
+                randLo = QRandomGenerator::system()->generate64();
+            }
+        } else {
+            randHi = QRandomGenerator::system()->generate() & 0xFFFF;
+            randLo = QRandomGenerator::system()->generate64();
+        }
+        lastMs = ms;
+        hi = randHi;
+        lo = randLo;
+    }
+
+    // 128 bits as two words: high = 48-bit time then 16 random bits, low = 64 random bits.
+    const quint64 high = (ms << 16) | hi;
+    const quint64 low = lo;
+    QString id = QStringLiteral("run_");
+    id.reserve(4 + 26);
+    // 26 groups of 5 bits cover 130 bits; the first group carries the top 3 (two leading 0s).
+    for (int shift = 125; shift >= 0; shift -= 5) {
+        quint64 v = 0;
+        if (shift >= 64)
+            v = high >> (shift - 64);
+        else if (shift + 5 <= 64)
+            v = low >> shift;
+        else
+            v = (low >> shift) | (high << (64 - shift));
+        id += QLatin1Char(Alphabet[v & 31]);
+    }
+    return id;
+}
+
+} // namespace vivarium

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// SPDX-FileCopyrightText: 2026 The Vivarium authors
+#include "StoreMigrations.h"
+
+#include <array>
+
+namespace vivarium::storedetail {
+
+namespace {
+
+// Timestamps are ISO 8601 UTC with milliseconds (text sorts in time order). JSON columns hold
+// compact JSON text.
+
+constexpr std::array<const char*, 3> V1{
+    R"sql(CREATE TABLE agents (
+        id TEXT PRIMARY KEY NOT NULL,
+        created_at TEXT NOT NULL,
+        removed_at TEXT NULL,
+        current_version INTEGER NOT NULL
+    ))sql",
+    R"sql(CREATE TABLE agent_versions (
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        version INTEGER NOT NULL,
+        definition TEXT NOT NULL,
+        name TEXT,
+        description TEXT,
+        model_endpoint TEXT,
+        model_name TEXT,
+        content_hash TEXT NOT NULL,
+        source_path TEXT,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (agent_id, version)
+    ))sql",
+    // Listing skips removed agents; a partial index keeps agents() one cheap scan.
+    R"sql(CREATE INDEX agents_live ON agents(id) WHERE removed_at IS NULL)sql",
+};
+
+constexpr std::array<const char*, 4> V2{
+    R"sql(CREATE TABLE runs (
+        id TEXT PRIMARY KEY NOT NULL,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        agent_version INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'starting', 'running',
+            'awaiting_approval', 'succeeded', 'failed', 'timed_out', 'cancelled',
+            'interrupted', 'skipped', 'missed')),
+        reason TEXT,
+        "trigger" TEXT,
+        input TEXT,
+        output TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        FOREIGN KEY (agent_id, agent_version) REFERENCES agent_versions(agent_id, version)
+    ))sql",
+    R"sql(CREATE INDEX runs_agent ON runs(agent_id, id))sql",
+    R"sql(CREATE INDEX runs_status ON runs(status))sql",
+    // Append-only journal; (run_id, seq) is the only access path, so no rowid is needed.
+    R"sql(CREATE TABLE run_events (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID)sql",
+};
+
+constexpr std::array<Migration, 2> All{{
+    {1, "agents and agent versions", V1},
+    {2, "runs and run events", V2},
+}};
+
+} // namespace
+
+std::span<const Migration> migrations()
+{
+    return All;
+}
+
+} // namespace vivarium::storedetail
