@@ -22,13 +22,17 @@ const QCommandLineOption& jsonOption()
     return o;
 }
 
-/** What exists on this machine for the dangling-reference warnings. */
-KnownReferences knownReferences()
+/** What exists on this machine, for the dangling-reference warnings. */
+KnownReferences knownReferences(const Store& store)
 {
-    // Model endpoints, the provider catalog and connections arrive with their own issues;
-    // until then none exist on any machine, which is exactly what the warnings should say.
     KnownReferences refs;
-    refs.endpoints = QSet<QString>();
+    QSet<QString> endpoints;
+    if (auto list = store.modelEndpoints())
+        for (const ModelEndpointRecord& e : *list)
+            endpoints.insert(e.name);
+    refs.endpoints = endpoints;
+    // The provider catalog and connections arrive with the secrets issue; until then none
+    // exist on any machine, which is exactly what the warnings should say.
     refs.providers = QSet<QString>();
     refs.connections = QSet<QString>();
     return refs;
@@ -80,15 +84,15 @@ int cmdAgentAdd(Invocation& inv)
             inv.parse(p, QStringLiteral("Add an agent, or save a new version of it."), 1, 1))
         return *stop;
     const QString path = p.positionalArguments().first();
-    auto loaded = AgentLoader::loadPath(path, knownReferences());
+    auto store = inv.openStore();
+    if (!store)
+        return reportError(store.error());
+    auto loaded = AgentLoader::loadPath(path, knownReferences(**store));
     if (!loaded)
         return reportError(loaded.error());
     for (const Diagnostic& w : loaded->warnings)
         printErr(QStringLiteral("vivarium: warning: ") + w.toString());
 
-    auto store = inv.openStore();
-    if (!store)
-        return reportError(store.error());
     const QString source = QFileInfo(path).absoluteFilePath();
     auto saved = (*store)->saveAgent(loaded->definition, source);
     if (!saved)

@@ -52,6 +52,28 @@ const QList<CommandSpec>& commands()
         {{QStringLiteral("runs"), QStringLiteral("show")},
          QStringLiteral("show one run"),
          cmdRunsShow},
+        {{QStringLiteral("runs"), QStringLiteral("cancel")},
+         QStringLiteral("cancel a queued or running run"),
+         cmdRunsCancel},
+        {{QStringLiteral("run")},
+         QStringLiteral("run an agent now and wait for the result"),
+         cmdRun},
+        {{QStringLiteral("model"), QStringLiteral("add")},
+         QStringLiteral("add or update a model endpoint (key via --key-stdin)"),
+         cmdModelAdd},
+        {{QStringLiteral("model"), QStringLiteral("list")},
+         QStringLiteral("list model endpoints"),
+         cmdModelList},
+        {{QStringLiteral("model"), QStringLiteral("rm")},
+         QStringLiteral("remove a model endpoint and its key"),
+         cmdModelRemove},
+        {{QStringLiteral("cron"), QStringLiteral("next")},
+         QStringLiteral("print the next fire times of a cron expression"),
+         cmdCronNext},
+        {{QStringLiteral("cron"), QStringLiteral("explain")},
+         QStringLiteral("say a cron expression in words"),
+         cmdCronExplain},
+        {{QStringLiteral("audit")}, QStringLiteral("list or --verify the audit trail"), cmdAudit},
         {{QStringLiteral("doctor")},
          QStringLiteral("check the data directory, store and host sandbox support"),
          cmdDoctor},
@@ -72,7 +94,8 @@ QString globalUsage()
         "                    the platform app-data directory, ~/.local/share/vivarium)\n"
         "  -h, --help        help for vivarium or for a command (vivarium agent add --help)\n"
         "  --version         print the version\n\n"
-        "Exit codes: 0 ok, 1 failure, 2 usage or validation error.\n");
+        "Exit codes: 0 ok, 1 failure, 2 usage or validation error; `run`: 0 succeeded,\n"
+        "1 failed, 3 timed out, cancelled or interrupted.\n");
     return text;
 }
 

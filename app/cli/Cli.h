@@ -84,6 +84,14 @@ int cmdAgentRemove(Invocation& inv);
 int cmdAgentExport(Invocation& inv);
 int cmdRunsList(Invocation& inv);
 int cmdRunsShow(Invocation& inv);
+int cmdRunsCancel(Invocation& inv);
+int cmdRun(Invocation& inv);
+int cmdModelAdd(Invocation& inv);
+int cmdModelList(Invocation& inv);
+int cmdModelRemove(Invocation& inv);
+int cmdAudit(Invocation& inv);
+int cmdCronNext(Invocation& inv);
+int cmdCronExplain(Invocation& inv);
 
 /** Entry point used by main(): dispatches argv to a command. */
 int run(int argc, char** argv);

@@ -2,7 +2,10 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 // vivarium runs list|show
 #include "Cli.h"
+#include "EventFormatter.h"
 #include "TextTable.h"
+
+#include "vivarium/core/EngineLock.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -147,6 +150,9 @@ int cmdRunsShow(Invocation& inv)
 {
     QCommandLineParser p;
     p.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("run id"));
+    const QCommandLineOption events(QStringLiteral("events"),
+                                    QStringLiteral("Also print the run's whole journal."));
+    p.addOption(events);
     p.addOption(jsonOption());
     if (auto stop = inv.parse(p, QStringLiteral("Show one run."), 1, 1))
         return *stop;
@@ -156,8 +162,25 @@ int cmdRunsShow(Invocation& inv)
     auto r = (*store)->run(p.positionalArguments().first());
     if (!r)
         return reportError(r.error());
+    QList<RunEvent> journal;
+    if (p.isSet(events)) {
+        auto ev = (*store)->events(r->id);
+        if (!ev)
+            return reportError(ev.error());
+        journal = *ev;
+    }
     if (p.isSet(jsonOption())) {
-        printJson(runJson(*r));
+        QJsonObject o = runJson(*r);
+        if (p.isSet(events)) {
+            QJsonArray arr;
+            for (const RunEvent& e : journal)
+                arr << QJsonObject{{QStringLiteral("seq"), double(e.seq)},
+                                   {QStringLiteral("type"), e.type},
+                                   {QStringLiteral("ts"), jsonTime(e.ts)},
+                                   {QStringLiteral("data"), e.data}};
+            o.insert(QStringLiteral("events"), arr);
+        }
+        printJson(o);
         return ExitOk;
     }
     QString text;
@@ -177,7 +200,54 @@ int cmdRunsShow(Invocation& inv)
     row(QStringLiteral("Duration"), duration(*r));
     row(QStringLiteral("Input"), compactJson(r->input));
     row(QStringLiteral("Output"), compactJson(r->output));
+    row(QStringLiteral("Usage"),
+        QStringLiteral("%1 steps, %2 input + %3 output tokens, %4")
+            .arg(r->usage.steps)
+            .arg(r->usage.inputTokens)
+            .arg(r->usage.outputTokens)
+            .arg(EventFormatter::cost(r->usage.costUsd, r->usage.unpriced)));
+    if (p.isSet(events)) {
+        text += QStringLiteral("\nJournal (%1 events)\n").arg(journal.size());
+        EventFormatter fmt;
+        for (const RunEvent& e : journal) {
+            const QString line = fmt.format(e);
+            if (!line.isEmpty())
+                text += line + QLatin1Char('\n');
+        }
+    }
     printOut(text);
+    return ExitOk;
+}
+
+int cmdRunsCancel(Invocation& inv)
+{
+    QCommandLineParser p;
+    p.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("run id"));
+    if (auto stop = inv.parse(p,
+                              QStringLiteral("Cancel a queued or running run. The engine "
+                                             "running it stops its runner within a second."),
+                              1, 1))
+        return *stop;
+    auto store = inv.openStore();
+    if (!store)
+        return reportError(store.error());
+    const QString id = p.positionalArguments().first();
+    auto r = (*store)->run(id);
+    if (!r)
+        return reportError(r.error());
+    if (isTerminal(r->status))
+        return reportError(Error::make(
+            Error::Code::Conflict,
+            QStringLiteral("run %1 already ended (%2)").arg(id, runStatusName(r->status))));
+    // The terminal write is guarded in the store; the engine that runs it notices and kills
+    // the runner on its next poll.
+    if (auto s = (*store)->setRunStatus(id, RunStatus::Cancelled,
+                                        QStringLiteral("cancelled from the CLI"));
+        !s)
+        return reportError(s.error());
+    const bool engineUp = EngineLock::holder(inv.paths().lockFile()).has_value();
+    printOut(QStringLiteral("Cancelled run %1%2")
+                 .arg(id, engineUp ? QString() : QStringLiteral(" (no engine was running it)")));
     return ExitOk;
 }
 

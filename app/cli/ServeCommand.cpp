@@ -2,51 +2,13 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 // vivarium serve: the headless engine.
 #include "Cli.h"
+#include "SignalWatcher.h"
 
 #include "vivarium/engine/Engine.h"
 
 #include <QCoreApplication>
-#include <QSocketNotifier>
-
-#include <csignal>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace vivarium::cli {
-
-namespace {
-
-int g_signalFds[2] = {-1, -1};
-
-extern "C" void onTerminationSignal(int sig)
-{
-    // Only async-signal-safe work here: hand the signal number to the event loop.
-    const char c = char(sig);
-    [[maybe_unused]] const ssize_t n = ::write(g_signalFds[0], &c, 1);
-}
-
-/** Turns SIGINT/SIGTERM/SIGHUP into a clean QCoreApplication::quit(). */
-bool installSignalHandlers(QObject* context, int* received)
-{
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalFds) != 0)
-        return false;
-    auto* notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, context);
-    QObject::connect(notifier, &QSocketNotifier::activated, context, [received] {
-        char c = 0;
-        if (::read(g_signalFds[1], &c, 1) == 1)
-            *received = int(c);
-        QCoreApplication::quit();
-    });
-    struct sigaction sa = {};
-    sa.sa_handler = onTerminationSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP})
-        ::sigaction(sig, &sa, nullptr);
-    return true;
-}
-
-} // namespace
 
 int cmdServe(Invocation& inv)
 {
@@ -68,9 +30,13 @@ int cmdServe(Invocation& inv)
         return reportError(ok.error());
 
     int signal = 0;
-    QObject context;
-    if (!installSignalHandlers(&context, &signal))
+    SignalWatcher watcher;
+    if (!watcher.isActive())
         printErr(QStringLiteral("vivarium: warning: cannot watch for SIGTERM; stop with SIGKILL"));
+    QObject::connect(&watcher, &SignalWatcher::received, &watcher, [&signal](int sig) {
+        signal = sig;
+        QCoreApplication::quit();
+    });
 
     printErr(QStringLiteral("vivarium: engine ready (data directory %1, store schema %2, pid %3)")
                  .arg(engine.paths().dataDir())
@@ -82,7 +48,8 @@ int cmdServe(Invocation& inv)
                      .arg(engine.recoveredRuns()));
 
     QCoreApplication::exec();
-    engine.stop();
+    // Runs still live get a grace period, then are recorded as interrupted.
+    engine.stop(10'000);
     printErr(QStringLiteral("vivarium: engine stopped%1")
                  .arg(signal ? QStringLiteral(" (signal %1)").arg(signal) : QString()));
     return ExitOk;

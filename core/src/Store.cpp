@@ -15,6 +15,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTimeZone>
 #include <QVariant>
 
 #include <atomic>
@@ -37,6 +38,10 @@ constexpr auto TerminalStatuses =
     "('succeeded', 'failed', 'timed_out', 'cancelled', 'interrupted', 'skipped', 'missed')";
 constexpr auto RunColumns = "id, agent_id, agent_version, status, reason, \"trigger\", input, "
                             "output, created_at, started_at, finished_at";
+// What reads select: RunColumns plus the usage columns of migration 3.
+constexpr auto RunSelectColumns = "id, agent_id, agent_version, status, reason, \"trigger\", "
+                                  "input, output, created_at, started_at, finished_at, steps, "
+                                  "input_tokens, output_tokens, cost_usd, unpriced";
 
 std::atomic<quint64> g_connectionCounter{0};
 
@@ -232,6 +237,12 @@ RunRecord runFromRow(const QSqlQuery& q)
     r.createdAt = timeFromDb(q.value(8));
     r.startedAt = timeFromDb(q.value(9));
     r.finishedAt = timeFromDb(q.value(10));
+    r.usage.steps = q.value(11).toInt();
+    r.usage.inputTokens = q.value(12).toLongLong();
+    r.usage.outputTokens = q.value(13).toLongLong();
+    r.usage.unpriced = q.value(15).toBool();
+    if (!q.value(14).isNull() && !r.usage.unpriced)
+        r.usage.costUsd = q.value(14).toDouble();
     return r;
 }
 
@@ -705,9 +716,10 @@ Status Store::removeAgent(const QString& id)
 
 Result<RunRecord> Store::Private::runById(const QString& id) const
 {
-    auto q = exec(QStringLiteral("read run %1").arg(id),
-                  QStringLiteral("SELECT %1 FROM runs WHERE id = ?").arg(QLatin1String(RunColumns)),
-                  {id});
+    auto q = exec(
+        QStringLiteral("read run %1").arg(id),
+        QStringLiteral("SELECT %1 FROM runs WHERE id = ?").arg(QLatin1String(RunSelectColumns)),
+        {id});
     if (!q)
         return std::unexpected(q.error());
     if (!q->next())
@@ -784,7 +796,8 @@ Result<RunRecord> Store::run(const QString& id) const
 
 Result<QList<RunRecord>> Store::runs(const RunFilter& filter) const
 {
-    QString sql = QStringLiteral("SELECT %1 FROM runs WHERE 1 = 1").arg(QLatin1String(RunColumns));
+    QString sql =
+        QStringLiteral("SELECT %1 FROM runs WHERE 1 = 1").arg(QLatin1String(RunSelectColumns));
     QVariantList binds;
     if (!filter.agentId.isEmpty()) {
         sql += QStringLiteral(" AND agent_id = ?");
@@ -966,6 +979,256 @@ Result<QList<RunEvent>> Store::events(const QString& runId, qint64 afterSeq, int
 }
 
 // --- ids ----------------------------------------------------------------------------------
+
+Status Store::setRunUsage(const QString& id, const RunUsage& usage)
+{
+    const QString purpose = QStringLiteral("record usage of run %1").arg(id);
+    return d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(purpose,
+                         QStringLiteral("UPDATE runs SET steps = ?, input_tokens = ?, "
+                                        "output_tokens = ?, cost_usd = ?, unpriced = ? "
+                                        "WHERE id = ?"),
+                         {usage.steps, usage.inputTokens, usage.outputTokens,
+                          usage.costUsd && !usage.unpriced ? QVariant(*usage.costUsd) : QVariant(),
+                          usage.unpriced ? 1 : 0, id});
+        if (!q)
+            return std::unexpected(q.error());
+        if (q->numRowsAffected() != 1)
+            return fail(Error::Code::NotFound, QStringLiteral("run '%1' not found").arg(id));
+        return {};
+    });
+}
+
+// --- model endpoints ----------------------------------------------------------------------
+
+namespace {
+
+constexpr auto EndpointColumns = "name, api, base_url, secret_key, input_price_per_mtok, "
+                                 "output_price_per_mtok, created_at, updated_at";
+
+ModelEndpointRecord endpointFromRow(const QSqlQuery& q)
+{
+    ModelEndpointRecord e;
+    e.name = q.value(0).toString();
+    e.api = q.value(1).toString();
+    e.baseUrl = q.value(2).toString();
+    e.secretKey = q.value(3).toString();
+    if (!q.value(4).isNull())
+        e.inputPricePerMTok = q.value(4).toDouble();
+    if (!q.value(5).isNull())
+        e.outputPricePerMTok = q.value(5).toDouble();
+    e.createdAt = timeFromDb(q.value(6));
+    e.updatedAt = timeFromDb(q.value(7));
+    return e;
+}
+
+QVariant optionalToDb(const std::optional<double>& v)
+{
+    return v ? QVariant(*v) : QVariant();
+}
+
+} // namespace
+
+Status Store::saveModelEndpoint(const ModelEndpointRecord& e)
+{
+    const QString purpose = QStringLiteral("save model endpoint '%1'").arg(e.name);
+    return d->inTransaction(purpose, [&]() -> Status {
+        const QString now = nowText();
+        // Upsert that keeps created_at of an existing row.
+        return d->execOnly(
+            purpose,
+            QStringLiteral("INSERT INTO model_endpoints (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                           "ON CONFLICT(name) DO UPDATE SET api = excluded.api, "
+                           "base_url = excluded.base_url, secret_key = excluded.secret_key, "
+                           "input_price_per_mtok = excluded.input_price_per_mtok, "
+                           "output_price_per_mtok = excluded.output_price_per_mtok, "
+                           "updated_at = excluded.updated_at")
+                .arg(QLatin1String(EndpointColumns)),
+            {e.name, e.api, e.baseUrl, textOrNull(e.secretKey), optionalToDb(e.inputPricePerMTok),
+             optionalToDb(e.outputPricePerMTok), now, now});
+    });
+}
+
+Result<ModelEndpointRecord> Store::modelEndpoint(const QString& name) const
+{
+    auto q = d->exec(QStringLiteral("read model endpoint '%1'").arg(name),
+                     QStringLiteral("SELECT %1 FROM model_endpoints WHERE name = ?")
+                         .arg(QLatin1String(EndpointColumns)),
+                     {name});
+    if (!q)
+        return std::unexpected(q.error());
+    if (!q->next())
+        return fail(Error::Code::NotFound,
+                    QStringLiteral("model endpoint '%1' is not configured").arg(name));
+    return endpointFromRow(*q);
+}
+
+Result<QList<ModelEndpointRecord>> Store::modelEndpoints() const
+{
+    auto q = d->exec(QStringLiteral("list model endpoints"),
+                     QStringLiteral("SELECT %1 FROM model_endpoints ORDER BY name")
+                         .arg(QLatin1String(EndpointColumns)));
+    if (!q)
+        return std::unexpected(q.error());
+    QList<ModelEndpointRecord> out;
+    while (q->next())
+        out.append(endpointFromRow(*q));
+    return out;
+}
+
+Status Store::removeModelEndpoint(const QString& name)
+{
+    const QString purpose = QStringLiteral("remove model endpoint '%1'").arg(name);
+    return d->inTransaction(purpose, [&]() -> Status {
+        auto q =
+            d->exec(purpose, QStringLiteral("DELETE FROM model_endpoints WHERE name = ?"), {name});
+        if (!q)
+            return std::unexpected(q.error());
+        if (q->numRowsAffected() != 1)
+            return fail(Error::Code::NotFound,
+                        QStringLiteral("model endpoint '%1' is not configured").arg(name));
+        return {};
+    });
+}
+
+// --- audit --------------------------------------------------------------------------------
+
+namespace {
+
+/**
+ * The hash covers every field in a fixed, unambiguous encoding (a JSON array), chained to
+ * the previous row's hash: changing, inserting or deleting any row breaks every later link.
+ */
+QString auditHash(const AuditRecord& r)
+{
+    const QJsonArray fields{
+        double(r.id),
+        r.ts.toUTC().toString(Qt::ISODateWithMs),
+        r.actor,
+        r.action,
+        r.runId,
+        r.agentId,
+        QString::fromUtf8(QJsonDocument(r.details).toJson(QJsonDocument::Compact)),
+        r.prevHash};
+    return QString::fromLatin1(
+        QCryptographicHash::hash(QJsonDocument(fields).toJson(QJsonDocument::Compact),
+                                 QCryptographicHash::Sha256)
+            .toHex());
+}
+
+constexpr auto AuditColumns = "id, ts, actor, action, run_id, agent_id, details, prev_hash, hash";
+
+AuditRecord auditFromRow(const QSqlQuery& q)
+{
+    AuditRecord r;
+    r.id = q.value(0).toLongLong();
+    r.ts = timeFromDb(q.value(1));
+    r.actor = q.value(2).toString();
+    r.action = q.value(3).toString();
+    r.runId = q.value(4).toString();
+    r.agentId = q.value(5).toString();
+    r.details = QJsonDocument::fromJson(q.value(6).toString().toUtf8()).object();
+    r.prevHash = q.value(7).toString();
+    r.hash = q.value(8).toString();
+    return r;
+}
+
+} // namespace
+
+Result<AuditRecord> Store::appendAudit(const AuditRecord& record)
+{
+    const QString purpose = QStringLiteral("append audit record %1").arg(record.action);
+    AuditRecord r = record;
+    Status s = d->inTransaction(purpose, [&]() -> Status {
+        // Under BEGIN IMMEDIATE no other process can append between this read and the insert.
+        auto last = d->exec(purpose, QStringLiteral("SELECT id, hash FROM audit ORDER BY id DESC "
+                                                    "LIMIT 1"));
+        if (!last)
+            return std::unexpected(last.error());
+        r.id = 1;
+        // Empty, not null: Qt binds a null QString as SQL NULL.
+        r.prevHash = QLatin1String("");
+        if (last->next()) {
+            r.id = last->value(0).toLongLong() + 1;
+            r.prevHash = last->value(1).toString();
+        }
+        last->finish();
+        if (!r.ts.isValid())
+            r.ts = QDateTime::currentDateTimeUtc();
+        // Millisecond precision is what the column keeps; hash what will be read back.
+        r.ts = QDateTime::fromMSecsSinceEpoch(r.ts.toMSecsSinceEpoch(), Qt::UTC);
+        r.hash = auditHash(r);
+        return d->execOnly(
+            purpose,
+            QStringLiteral("INSERT INTO audit (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .arg(QLatin1String(AuditColumns)),
+            {r.id, timeToDb(r.ts), r.actor, r.action, textOrNull(r.runId), textOrNull(r.agentId),
+             QString::fromUtf8(QJsonDocument(r.details).toJson(QJsonDocument::Compact)), r.prevHash,
+             r.hash});
+    });
+    if (!s)
+        return std::unexpected(s.error());
+    return r;
+}
+
+Result<QList<AuditRecord>> Store::auditRecords(const QString& runId, int limit) const
+{
+    QString sql = QStringLiteral("SELECT %1 FROM audit").arg(QLatin1String(AuditColumns));
+    QVariantList binds;
+    if (!runId.isEmpty()) {
+        sql += QStringLiteral(" WHERE run_id = ?");
+        binds << runId;
+    }
+    sql += QStringLiteral(" ORDER BY id DESC");
+    if (limit > 0) {
+        sql += QStringLiteral(" LIMIT ?");
+        binds << limit;
+    }
+    auto q = d->exec(QStringLiteral("read audit"), sql, binds);
+    if (!q)
+        return std::unexpected(q.error());
+    QList<AuditRecord> out;
+    while (q->next())
+        out.prepend(auditFromRow(*q));
+    return out;
+}
+
+Result<AuditVerification> Store::verifyAudit() const
+{
+    auto q = d->exec(
+        QStringLiteral("verify audit"),
+        QStringLiteral("SELECT %1 FROM audit ORDER BY id").arg(QLatin1String(AuditColumns)));
+    if (!q)
+        return std::unexpected(q.error());
+    AuditVerification v;
+    QString prev;
+    qint64 expectedId = 1;
+    while (q->next()) {
+        const AuditRecord r = auditFromRow(*q);
+        ++v.checked;
+        QString problem;
+        if (r.id != expectedId)
+            problem = QStringLiteral("row %1 follows row %2: rows were deleted or inserted")
+                          .arg(r.id)
+                          .arg(expectedId - 1);
+        else if (r.prevHash != prev)
+            problem = QStringLiteral("row %1 does not link to the hash of row %2")
+                          .arg(r.id)
+                          .arg(r.id - 1);
+        else if (auditHash(r) != r.hash)
+            problem = QStringLiteral("row %1 was modified: its content does not match its hash")
+                          .arg(r.id);
+        if (!problem.isEmpty()) {
+            v.ok = false;
+            v.firstBadId = r.id;
+            v.problem = problem;
+            return v;
+        }
+        prev = r.hash;
+        expectedId = r.id + 1;
+    }
+    return v;
+}
 
 QString newRunId()
 {

@@ -65,9 +65,43 @@ constexpr std::array<const char*, 4> V2{
     ) WITHOUT ROWID)sql",
 };
 
-constexpr std::array<Migration, 2> All{{
+constexpr std::array<const char*, 8> V3{
+    // Metadata only: the API key lives in the vault under secret_key.
+    R"sql(CREATE TABLE model_endpoints (
+        name TEXT PRIMARY KEY NOT NULL,
+        api TEXT NOT NULL CHECK (api IN ('openai', 'anthropic')),
+        base_url TEXT NOT NULL,
+        secret_key TEXT,
+        input_price_per_mtok REAL,
+        output_price_per_mtok REAL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ))sql",
+    // Append-only and hash-chained: each row carries the hash of the previous one.
+    R"sql(CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        ts TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        run_id TEXT,
+        agent_id TEXT,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    ))sql",
+    R"sql(CREATE INDEX audit_run ON audit(run_id) WHERE run_id IS NOT NULL)sql",
+    // What a run consumed, kept current while it runs (cost NULL = unpriced).
+    R"sql(ALTER TABLE runs ADD COLUMN steps INTEGER NOT NULL DEFAULT 0)sql",
+    R"sql(ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0)sql",
+    R"sql(ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0)sql",
+    R"sql(ALTER TABLE runs ADD COLUMN cost_usd REAL)sql",
+    R"sql(ALTER TABLE runs ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0)sql",
+};
+
+constexpr std::array<Migration, 3> All{{
     {1, "agents and agent versions", V1},
     {2, "runs and run events", V2},
+    {3, "model endpoints, audit trail, run usage", V3},
 }};
 
 } // namespace

@@ -6,9 +6,10 @@
 
 namespace vivarium {
 
-Engine::Engine(Paths paths, QObject* parent)
+Engine::Engine(Paths paths, SupervisorOptions options, QObject* parent)
     : QObject(parent)
     , m_paths(std::move(paths))
+    , m_options(std::move(options))
 {}
 
 Engine::~Engine()
@@ -37,19 +38,29 @@ Status Engine::start()
         (*store)->markLiveRunsInterrupted(QStringLiteral("engine stopped while the run was live"));
     if (!recovered)
         return std::unexpected(recovered.error());
+    auto secrets = SecretStore::openDefault(m_paths);
+    if (!secrets)
+        return std::unexpected(secrets.error());
     m_recovered = *recovered;
     if (m_recovered > 0)
         qCWarning(lcEngine) << "marked" << m_recovered << "run(s) left live as interrupted";
     m_lock = std::move(*lock);
     m_store = std::move(*store);
+    m_secrets = std::move(*secrets);
+    m_supervisor =
+        std::make_unique<RunSupervisor>(m_store.get(), m_secrets.get(), m_paths, m_options);
     qCInfo(lcEngine) << "engine started on" << m_paths.dataDir();
     return {};
 }
 
-void Engine::stop()
+void Engine::stop(int graceMs)
 {
     if (!isRunning())
         return;
+    // Order matters: the supervisor writes final states into the store it is given.
+    m_supervisor->shutdown(graceMs);
+    m_supervisor.reset();
+    m_secrets.reset();
     m_store.reset();
     m_lock.reset();
     qCInfo(lcEngine) << "engine stopped";

@@ -33,6 +33,16 @@ std::optional<RunStatus> runStatusFromString(const QString& s);
 /** True for states a run never leaves. */
 bool isTerminal(RunStatus s);
 
+/** What a run consumed so far (kept current while it runs). */
+struct RunUsage
+{
+    int steps = 0; ///< model turns
+    qint64 inputTokens = 0;
+    qint64 outputTokens = 0;
+    std::optional<double> costUsd; ///< nullopt: some call was unpriced (never shown as $0)
+    bool unpriced = false;         ///< at least one model call had no known price
+};
+
 /** A run as stored. */
 struct RunRecord
 {
@@ -47,6 +57,7 @@ struct RunRecord
     QDateTime createdAt;
     QDateTime startedAt;
     QDateTime finishedAt;
+    RunUsage usage;
 };
 
 /** What the caller supplies to create a run; the store assigns id and timestamps. */

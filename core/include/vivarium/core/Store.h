@@ -7,6 +7,7 @@
 #include "vivarium/core/Run.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -52,6 +53,42 @@ struct AgentVersionInfo
     QDateTime savedAt;
     QString sourcePath;
     QString contentHash;
+};
+
+/** A model endpoint profile (`vivarium model add`). Metadata only: the key is in the vault. */
+struct ModelEndpointRecord
+{
+    QString name;
+    QString api;       ///< "openai" | "anthropic"
+    QString baseUrl;   ///< as the vendors' SDKs take it (OpenAI-compatible ones include /v1)
+    QString secretKey; ///< vault key holding the API key; empty = no key (local servers)
+    std::optional<double> inputPricePerMTok; ///< overrides the built-in price table
+    std::optional<double> outputPricePerMTok;
+    QDateTime createdAt;
+    QDateTime updatedAt;
+};
+
+/** One row of the append-only, hash-chained audit trail. */
+struct AuditRecord
+{
+    qint64 id = 0;
+    QDateTime ts;
+    QString actor;  ///< "cli:<user>", "schedule:<id>", "api:<key name>", "engine"
+    QString action; ///< run.queued, run.started, run.finished, llm.call, agent.saved, ...
+    QString runId;
+    QString agentId;
+    QJsonObject details; ///< never a secret value
+    QString prevHash;    ///< hex SHA-256 of the previous row ("" for the first)
+    QString hash;        ///< hex SHA-256 over prevHash and this row's fields
+};
+
+/** Outcome of checking the audit chain. */
+struct AuditVerification
+{
+    bool ok = true;
+    qint64 checked = 0;
+    qint64 firstBadId = 0; ///< the first row whose hash or link does not match
+    QString problem;
 };
 
 /** Outcome of saving a definition. */
@@ -128,6 +165,28 @@ public:
     /** Remove an agent: it disappears from listings; its versions and runs stay readable. */
     Status removeAgent(const QString& id);
 
+    // --- model endpoints ------------------------------------------------------------------
+
+    /** Insert or replace by name (createdAt kept on replace). */
+    Status saveModelEndpoint(const ModelEndpointRecord& endpoint);
+    Result<ModelEndpointRecord> modelEndpoint(const QString& name) const;
+    /** Ordered by name. */
+    Result<QList<ModelEndpointRecord>> modelEndpoints() const;
+    /** NotFound if absent. */
+    Status removeModelEndpoint(const QString& name);
+
+    // --- audit ----------------------------------------------------------------------------
+
+    /**
+     * Append a row: id, ts (if invalid), prevHash and hash are filled in, inside one
+     * transaction so concurrent writers (several processes) still form one chain.
+     */
+    Result<AuditRecord> appendAudit(const AuditRecord& record);
+    /** Rows in id order; only those of `runId` if given; the last `limit` if > 0. */
+    Result<QList<AuditRecord>> auditRecords(const QString& runId = {}, int limit = 0) const;
+    /** Recompute the whole chain; the first row that does not match is reported. */
+    Result<AuditVerification> verifyAudit() const;
+
     // --- runs -----------------------------------------------------------------------------
 
     /** Create a run (NotFound if the agent or version does not exist). */
@@ -140,6 +199,8 @@ public:
      */
     Status setRunStatus(const QString& id, RunStatus status, const QString& reason = {},
                         const QJsonValue& output = {});
+    /** Record what a run consumed so far. */
+    Status setRunUsage(const QString& id, const RunUsage& usage);
     /** Mark every non-terminal run `interrupted` (engine start). Returns how many. */
     Result<int> markLiveRunsInterrupted(const QString& reason);
 

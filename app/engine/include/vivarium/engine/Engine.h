@@ -5,7 +5,9 @@
 #include "vivarium/core/EngineLock.h"
 #include "vivarium/core/Error.h"
 #include "vivarium/core/Paths.h"
+#include "vivarium/core/SecretStore.h"
 #include "vivarium/core/Store.h"
+#include "vivarium/sandbox/RunSupervisor.h"
 
 #include <QObject>
 
@@ -22,29 +24,38 @@ class Engine : public QObject
 {
     Q_OBJECT
 public:
-    explicit Engine(Paths paths, QObject* parent = nullptr);
+    explicit Engine(Paths paths, SupervisorOptions options = {}, QObject* parent = nullptr);
     ~Engine() override;
 
     /**
-     * Lock the data directory, open the store, mark runs left live as `interrupted`.
+     * Lock the data directory, open the store and the secret store, mark runs left live as
+     * `interrupted`, start the run supervisor.
      * Errors: Locked (another engine holds the directory, message names its pid), Io, Database,
      * Unsupported. On error nothing is held.
      */
     Status start();
-    /** Release everything; safe to call twice. */
-    void stop();
+    /**
+     * Stop taking runs, give live runs `graceMs` to finish (then they are `interrupted`),
+     * release everything. Safe to call twice.
+     */
+    void stop(int graceMs = 0);
 
     bool isRunning() const { return m_store != nullptr; }
     const Paths& paths() const { return m_paths; }
     /** The engine's store; valid between start() and stop(). */
     Store* store() const { return m_store.get(); }
+    SecretStore* secrets() const { return m_secrets.get(); }
+    RunSupervisor* supervisor() const { return m_supervisor.get(); }
     /** How many runs start() found live and marked interrupted. */
     int recoveredRuns() const { return m_recovered; }
 
 private:
     Paths m_paths;
+    SupervisorOptions m_options;
     std::unique_ptr<EngineLock> m_lock;
     std::unique_ptr<Store> m_store;
+    std::unique_ptr<SecretStore> m_secrets;
+    std::unique_ptr<RunSupervisor> m_supervisor;
     int m_recovered = 0;
 };
 

@@ -1,0 +1,1 @@
+# Scheduler service sources of vivarium_scheduler.
