@@ -70,18 +70,25 @@ const Price* lookup(const QString& model)
 std::optional<double> PriceTable::cost(const QString& model, const Usage& usage,
                                        const EndpointConfig* overrides)
 {
+    // Plain doubles with flags: GCC 12 at -O2 warns (falsely) about std::optional here.
     const Price* builtIn = lookup(model);
-    std::optional<double> in = builtIn ? std::optional(builtIn->inputPerMTok) : std::nullopt;
-    std::optional<double> out = builtIn ? std::optional(builtIn->outputPerMTok) : std::nullopt;
-    if (overrides && overrides->inputPricePerMTok)
-        in = overrides->inputPricePerMTok;
-    if (overrides && overrides->outputPricePerMTok)
-        out = overrides->outputPricePerMTok;
-    if (!in || !out)
+    bool haveIn = builtIn != nullptr;
+    bool haveOut = builtIn != nullptr;
+    double in = builtIn ? builtIn->inputPerMTok : 0.0;
+    double out = builtIn ? builtIn->outputPerMTok : 0.0;
+    if (overrides && overrides->inputPricePerMTok) {
+        in = *overrides->inputPricePerMTok;
+        haveIn = true;
+    }
+    if (overrides && overrides->outputPricePerMTok) {
+        out = *overrides->outputPricePerMTok;
+        haveOut = true;
+    }
+    if (!haveIn || !haveOut)
         return std::nullopt;
     // Cached input tokens (reads and writes) are counted at the plain input price: simple,
     // and an upper bound for reads, which vendors discount.
-    return (double(usage.inputTokens) * *in + double(usage.outputTokens) * *out) / 1e6;
+    return (double(usage.inputTokens) * in + double(usage.outputTokens) * out) / 1e6;
 }
 
 } // namespace vivarium

@@ -460,9 +460,11 @@ struct Connection
     FakeModelServer::Request request;
 };
 
-void pump(const QPointer<QTcpSocket>& socket, const std::shared_ptr<Plan>& plan)
+void pump(const QPointer<QTcpSocket>& guarded, const std::shared_ptr<Plan>& plan)
 {
-    if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+    // A raw pointer checked once: GCC cannot see that QPointer stays non-null below.
+    QTcpSocket* socket = guarded.data();
+    if (socket == nullptr || socket->state() != QAbstractSocket::ConnectedState)
         return;
     if (!plan->headWritten) {
         socket->write(plan->head);
@@ -476,7 +478,7 @@ void pump(const QPointer<QTcpSocket>& socket, const std::shared_ptr<Plan>& plan)
             socket->write(piece);
         socket->flush();
         QTimer::singleShot(plan->gapMs, Qt::PreciseTimer, socket,
-                           [socket, plan] { pump(socket, plan); });
+                           [guarded, plan] { pump(guarded, plan); });
         return;
     }
     switch (plan->end) {
@@ -488,18 +490,19 @@ void pump(const QPointer<QTcpSocket>& socket, const std::shared_ptr<Plan>& plan)
     case Plan::End::Reset:
         socket->flush();
         // Give the client a moment to read what was sent: a RST can discard unread data.
-        QTimer::singleShot(30, socket, [socket] {
-            if (!socket)
+        QTimer::singleShot(30, socket, [guarded] {
+            QTcpSocket* s = guarded.data();
+            if (s == nullptr)
                 return;
 #ifdef Q_OS_UNIX
             const struct linger abortive
             {
                 1, 0
             };
-            ::setsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_LINGER, &abortive,
+            ::setsockopt(int(s->socketDescriptor()), SOL_SOCKET, SO_LINGER, &abortive,
                          sizeof abortive);
 #endif
-            socket->abort();
+            s->abort();
         });
         break;
     case Plan::End::Hang:
