@@ -5,6 +5,7 @@
 #include "TextTable.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/scheduler/ScheduleRules.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -92,6 +93,25 @@ int cmdAgentAdd(Invocation& inv)
         return reportError(loaded.error());
     for (const Diagnostic& w : loaded->warnings)
         printErr(QStringLiteral("vivarium: warning: ") + w.toString());
+    // The loader only checks the shape of a cron expression (core has no cron parser); the
+    // store turns each entry into a schedule ("<agent>#<n>") as it saves, so check them fully
+    // here, where a bad one can still be refused with the field and token at fault.
+    QStringList scheduleProblems;
+    for (qsizetype i = 0; i < loaded->definition.schedules.size(); ++i) {
+        const ScheduleSpec& spec = loaded->definition.schedules.at(i);
+        ScheduleRecord check;
+        check.cron = spec.cron;
+        check.tz = spec.tz;
+        check.overlap = spec.overlap;
+        check.misfire = spec.misfire;
+        if (auto ok = ScheduleRules::validate(check); !ok)
+            for (const QString& d : ok.error().details)
+                scheduleProblems << QStringLiteral("%1: /schedules/%2/%3").arg(path).arg(i).arg(d);
+    }
+    if (!scheduleProblems.isEmpty())
+        return reportError(Error::make(Error::Code::Validation,
+                                       QStringLiteral("invalid schedule in %1").arg(path),
+                                       scheduleProblems));
 
     const QString source = QFileInfo(path).absoluteFilePath();
     auto saved = (*store)->saveAgent(loaded->definition, source);
@@ -111,6 +131,14 @@ int cmdAgentAdd(Invocation& inv)
         printOut(QStringLiteral("Agent %1 unchanged (version %2)").arg(id).arg(saved->version));
     } else if (saved->newAgent) {
         printOut(QStringLiteral("Added agent %1 (version %2)").arg(id).arg(saved->version));
+        // `agent rm` paused the schedules added with the CLI; say how to bring them back.
+        if (auto schedules = (*store)->schedules(id)) {
+            for (const ScheduleRecord& s : std::as_const(*schedules))
+                if (s.source == QLatin1String("cli") && s.paused)
+                    printOut(QStringLiteral("  schedule %1 (%2) is paused: vivarium schedule "
+                                            "resume %1")
+                                 .arg(s.id, s.cron));
+        }
     } else {
         printOut(QStringLiteral("Updated agent %1 to version %2").arg(id).arg(saved->version));
     }

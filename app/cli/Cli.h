@@ -90,8 +90,14 @@ int cmdModelAdd(Invocation& inv);
 int cmdModelList(Invocation& inv);
 int cmdModelRemove(Invocation& inv);
 int cmdAudit(Invocation& inv);
+int cmdSandboxRun(Invocation& inv);
 int cmdCronNext(Invocation& inv);
 int cmdCronExplain(Invocation& inv);
+int cmdScheduleAdd(Invocation& inv);
+int cmdScheduleList(Invocation& inv);
+int cmdScheduleRemove(Invocation& inv);
+int cmdSchedulePause(Invocation& inv);
+int cmdScheduleResume(Invocation& inv);
 
 /** Entry point used by main(): dispatches argv to a command. */
 int run(int argc, char** argv);

@@ -81,6 +81,14 @@ int cmdDoctor(Invocation& inv)
                             {QStringLiteral("available"), f.available},
                             {QStringLiteral("detail"), f.detail}};
     report.insert(QStringLiteral("host"), host);
+    // Sandbox tiers: each one tried for real (docs/sandbox.md).
+    const QList<TierSupport> tiers = HostProbe::probeTiers();
+    QJsonArray tierList;
+    for (const TierSupport& t : tiers)
+        tierList << QJsonObject{{QStringLiteral("tier"), sandboxTierName(t.tier)},
+                                {QStringLiteral("available"), t.available},
+                                {QStringLiteral("detail"), t.detail}};
+    report.insert(QStringLiteral("sandbox_tiers"), tierList);
     report.insert(QStringLiteral("healthy"), healthy);
 
     if (p.isSet(json)) {
@@ -117,7 +125,13 @@ int cmdDoctor(Invocation& inv)
     }
     line(QStringLiteral("Engine"),
          holder ? QStringLiteral("running (pid %1)").arg(*holder) : QStringLiteral("not running"));
-    t += QStringLiteral("Host support (sandbox tiers arrive with the sandbox issue)\n");
+    t += QStringLiteral("Sandbox tiers (an agent's min_tier is never undercut)\n");
+    for (const TierSupport& tier : tiers)
+        t += QStringLiteral("  %1 %2 %3\n")
+                 .arg(sandboxTierName(tier.tier), -16)
+                 .arg(tier.available ? QStringLiteral("yes") : QStringLiteral("no "))
+                 .arg(tier.detail);
+    t += QStringLiteral("Host isolation features\n");
     for (const HostFeature& f : features)
         t += QStringLiteral("  %1 %2 %3\n")
                  .arg(f.name, -16)

@@ -252,6 +252,8 @@ int cmdRun(Invocation& inv)
         return viaEngine(*holder);
 
     Engine engine(paths);
+    // Engine for this one run only: schedules are `serve`'s (or the GUI's) to fire.
+    engine.setSchedulingEnabled(false);
     if (auto ok = engine.start(); !ok) {
         if (ok.error().code == Error::Code::Locked) // lost a race with a starting `serve`
             return viaEngine(EngineLock::holder(paths.lockFile()).value_or(-1));

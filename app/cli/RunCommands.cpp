@@ -53,7 +53,8 @@ QJsonObject runJson(const RunRecord& r)
         {QStringLiteral("output"), r.output.isUndefined() ? QJsonValue::Null : r.output},
         {QStringLiteral("created_at"), jsonTime(r.createdAt)},
         {QStringLiteral("started_at"), jsonTime(r.startedAt)},
-        {QStringLiteral("finished_at"), jsonTime(r.finishedAt)}};
+        {QStringLiteral("finished_at"), jsonTime(r.finishedAt)},
+        {QStringLiteral("scheduled_for"), jsonTime(r.scheduledFor)}};
 }
 
 QString compactJson(const QJsonValue& v)
@@ -194,6 +195,7 @@ int cmdRunsShow(Invocation& inv)
     row(QStringLiteral("Status"), runStatusName(r->status));
     row(QStringLiteral("Reason"), r->reason);
     row(QStringLiteral("Trigger"), r->trigger);
+    row(QStringLiteral("Scheduled"), humanTime(r->scheduledFor));
     row(QStringLiteral("Created"), humanTime(r->createdAt));
     row(QStringLiteral("Started"), humanTime(r->startedAt));
     row(QStringLiteral("Finished"), humanTime(r->finishedAt));

@@ -33,15 +33,19 @@ constexpr int SqliteCorrupt = 11;
 constexpr int SqliteCantOpen = 14;
 constexpr int SqliteNotADb = 26;
 
+// The schema that brought the schedules table; agent saves on older test stores skip the sync.
+constexpr int SchedulesSchema = 4;
+
 constexpr auto LiveStatuses = "('queued', 'starting', 'running', 'awaiting_approval')";
 constexpr auto TerminalStatuses =
     "('succeeded', 'failed', 'timed_out', 'cancelled', 'interrupted', 'skipped', 'missed')";
 constexpr auto RunColumns = "id, agent_id, agent_version, status, reason, \"trigger\", input, "
-                            "output, created_at, started_at, finished_at";
-// What reads select: RunColumns plus the usage columns of migration 3.
+                            "output, created_at, started_at, finished_at, scheduled_for";
+// What reads select: the usage columns of migration 3, then scheduled_for of migration 4.
 constexpr auto RunSelectColumns = "id, agent_id, agent_version, status, reason, \"trigger\", "
                                   "input, output, created_at, started_at, finished_at, steps, "
-                                  "input_tokens, output_tokens, cost_usd, unpriced";
+                                  "input_tokens, output_tokens, cost_usd, unpriced, "
+                                  "scheduled_for";
 
 std::atomic<quint64> g_connectionCounter{0};
 
@@ -114,6 +118,7 @@ struct Store::Private
     Options options;
     QSqlDatabase db;
     int txDepth = 0;
+    int schema = 0; ///< version after open (tests may stop migrations early)
     // Prepared once per connection: the hot path of the event journal.
     std::optional<QSqlQuery> insertEvent;
 
@@ -215,6 +220,11 @@ struct Store::Private
     Status migrate(int current, int target);
     Result<AgentRecord> agentFromRow(const QSqlQuery& q) const;
     Result<RunRecord> runById(const QString& id) const;
+    Result<QList<RunRecord>> runsWhere(const QString& purpose, const QString& where,
+                                       const QVariantList& binds, int limit) const;
+    Status bumpScheduleGeneration(const QString& purpose);
+    /** Make the agent's own schedules match its definition (inside saveAgent's transaction). */
+    Status syncAgentSchedules(const AgentDefinition& def, const QString& now);
 };
 
 namespace {
@@ -243,6 +253,7 @@ RunRecord runFromRow(const QSqlQuery& q)
     r.usage.unpriced = q.value(15).toBool();
     if (!q.value(14).isNull() && !r.usage.unpriced)
         r.usage.costUsd = q.value(14).toDouble();
+    r.scheduledFor = timeFromDb(q.value(16));
     return r;
 }
 
@@ -434,6 +445,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString& path, const Options& o
 
     if (auto s = d->init(); !s)
         return std::unexpected(s.error());
+    d->schema = d->userVersion().value_or(0);
     return std::unique_ptr<Store>(new Store(std::move(d)));
 }
 
@@ -547,6 +559,8 @@ Result<SaveResult> Store::saveAgent(const AgentDefinition& def, const QString& s
                          textOrNull(def.description), textOrNull(def.model.endpoint),
                          textOrNull(def.model.name), hash, textOrNull(sourcePath), now});
         if (!w)
+            return w;
+        if (w = d->syncAgentSchedules(def, now); !w)
             return w;
         out = SaveResult{version, true, !exists || removed};
         return {};
@@ -707,8 +721,34 @@ Status Store::removeAgent(const QString& id)
                             .arg(id, q->value(0).toString()));
         }
         q->finish();
-        return d->execOnly(purpose, QStringLiteral("UPDATE agents SET removed_at = ? WHERE id = ?"),
-                           {nowText(), id});
+        const QString now = nowText();
+        if (auto w = d->execOnly(purpose,
+                                 QStringLiteral("UPDATE agents SET removed_at = ? WHERE id = ?"),
+                                 {now, id});
+            !w) {
+            return w;
+        }
+        if (d->schema < SchedulesSchema)
+            return {};
+        // Its own schedules go with the definition (re-adding the agent brings them back);
+        // schedules added with the CLI stay, paused, so re-adding it lets the operator resume
+        // them instead of losing them.
+        if (auto w = d->execOnly(
+                purpose,
+                QStringLiteral("DELETE FROM schedules WHERE agent_id = ? AND source = 'agent'"),
+                {id});
+            !w) {
+            return w;
+        }
+        if (auto w = d->execOnly(purpose,
+                                 QStringLiteral("UPDATE schedules SET paused = 1, updated_at = ?, "
+                                                "pending_fire_at = NULL "
+                                                "WHERE agent_id = ? AND paused = 0"),
+                                 {now, id});
+            !w) {
+            return w;
+        }
+        return d->bumpScheduleGeneration(purpose);
     });
 }
 
@@ -773,14 +813,16 @@ Result<RunRecord> Store::createRun(const NewRun& run)
             r.startedAt = now;
         if (isTerminal(run.status))
             r.finishedAt = now;
+        if (run.scheduledFor.isValid())
+            r.scheduledFor = run.scheduledFor.toUTC();
         return d->execOnly(purpose,
                            QStringLiteral("INSERT INTO runs (%1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                                          "?, ?, ?)")
+                                          "?, ?, ?, ?)")
                                .arg(QLatin1String(RunColumns)),
                            {r.id, r.agentId, r.agentVersion, runStatusName(r.status),
                             textOrNull(r.reason), textOrNull(r.trigger), jsonToDb(r.input),
                             QVariant(), timeToDb(r.createdAt), timeToDb(r.startedAt),
-                            timeToDb(r.finishedAt)});
+                            timeToDb(r.finishedAt), timeToDb(r.scheduledFor)});
     });
     if (!s)
         return std::unexpected(s.error());
@@ -1228,6 +1270,453 @@ Result<AuditVerification> Store::verifyAudit() const
         expectedId = r.id + 1;
     }
     return v;
+}
+
+// --- schedules ----------------------------------------------------------------------------
+
+namespace {
+
+constexpr auto ScheduleColumns = "id, agent_id, source, cron, tz, overlap, misfire, "
+                                 "misfire_max_age_s, jitter_s, input, paused, created_at, "
+                                 "updated_at, last_fire_at, next_fire_at, pending_fire_at";
+
+constexpr int DefaultMisfireMaxAgeS = 3600;
+// The agent loader's bound for durations: one (leap) year.
+constexpr int MaxScheduleDurationS = 366 * 24 * 3600;
+
+ScheduleRecord scheduleFromRow(const QSqlQuery& q)
+{
+    ScheduleRecord s;
+    s.id = q.value(0).toString();
+    s.agentId = q.value(1).toString();
+    s.source = q.value(2).toString();
+    s.cron = q.value(3).toString();
+    s.tz = q.value(4).toString();
+    s.overlap = q.value(5).toString();
+    s.misfire = q.value(6).toString();
+    s.misfireMaxAgeS = q.value(7).toInt();
+    s.jitterS = q.value(8).toInt();
+    s.input = jsonFromDb(q.value(9));
+    s.paused = q.value(10).toBool();
+    s.createdAt = timeFromDb(q.value(11));
+    s.updatedAt = timeFromDb(q.value(12));
+    s.lastFireAt = timeFromDb(q.value(13));
+    s.nextFireAt = timeFromDb(q.value(14));
+    s.pendingFireAt = timeFromDb(q.value(15));
+    return s;
+}
+
+/** The zone a schedule without one runs in, resolved once when it is saved. */
+QString systemZoneId()
+{
+    const QByteArray id = QTimeZone::systemTimeZoneId();
+    if (!id.isEmpty() && QTimeZone::isTimeZoneIdAvailable(id))
+        return QString::fromUtf8(id);
+    return QStringLiteral("UTC");
+}
+
+/** What the store can check without a cron parser (core does not link the scheduler). */
+Status validateSchedule(const ScheduleRecord& s)
+{
+    QStringList problems;
+    if (s.cron.trimmed().isEmpty())
+        problems << QStringLiteral("cron: empty expression");
+    if (!s.tz.isEmpty() && !QTimeZone::isTimeZoneIdAvailable(s.tz.toUtf8()))
+        problems << QStringLiteral("tz: unknown time zone \"%1\"").arg(s.tz);
+    static const QStringList overlaps{QStringLiteral("skip"), QStringLiteral("queue_one"),
+                                      QStringLiteral("allow")};
+    static const QStringList misfires{QStringLiteral("run_once"), QStringLiteral("skip")};
+    if (!overlaps.contains(s.overlap))
+        problems << QStringLiteral("overlap: \"%1\" is not one of skip, queue_one, allow")
+                        .arg(s.overlap);
+    if (!misfires.contains(s.misfire))
+        problems << QStringLiteral("misfire: \"%1\" is not one of run_once, skip").arg(s.misfire);
+    if (s.misfireMaxAgeS < 0 || s.misfireMaxAgeS > MaxScheduleDurationS)
+        problems << QStringLiteral("misfire_max_age: %1 s is outside 0 to %2 s")
+                        .arg(s.misfireMaxAgeS)
+                        .arg(MaxScheduleDurationS);
+    if (s.jitterS < 0 || s.jitterS > MaxScheduleDurationS)
+        problems << QStringLiteral("jitter: %1 s is outside 0 to %2 s")
+                        .arg(s.jitterS)
+                        .arg(MaxScheduleDurationS);
+    if (problems.isEmpty())
+        return {};
+    return fail(Error::Code::Validation, QStringLiteral("invalid schedule"), problems);
+}
+
+/** The row an agent definition's schedule becomes (id, timestamps left to the caller). */
+ScheduleRecord scheduleFromSpec(const QString& agentId, const ScheduleSpec& spec)
+{
+    ScheduleRecord s;
+    s.agentId = agentId;
+    s.source = QStringLiteral("agent");
+    s.cron = spec.cron.trimmed();
+    s.tz = spec.tz.isEmpty() ? systemZoneId() : spec.tz;
+    s.overlap = spec.overlap;
+    s.misfire = spec.misfire;
+    s.misfireMaxAgeS = spec.misfireMaxAgeS.value_or(DefaultMisfireMaxAgeS);
+    s.jitterS = spec.jitterS.value_or(0);
+    s.paused = !spec.enabled;
+    return s;
+}
+
+/** Identity of a definition's schedule as saved: equal text = the row stays as it is. */
+QString specText(const ScheduleRecord& s)
+{
+    const QJsonObject o{{QStringLiteral("cron"), s.cron},
+                        {QStringLiteral("tz"), s.tz},
+                        {QStringLiteral("overlap"), s.overlap},
+                        {QStringLiteral("misfire"), s.misfire},
+                        {QStringLiteral("misfire_max_age_s"), s.misfireMaxAgeS},
+                        {QStringLiteral("jitter_s"), s.jitterS},
+                        {QStringLiteral("enabled"), !s.paused}};
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QString scheduleNotFound(const QString& id)
+{
+    return QStringLiteral("schedule '%1' not found").arg(id);
+}
+
+} // namespace
+
+Status Store::Private::bumpScheduleGeneration(const QString& purpose)
+{
+    return execOnly(
+        purpose, QStringLiteral("UPDATE schedule_generation SET value = value + 1 WHERE id = 1"));
+}
+
+Status Store::Private::syncAgentSchedules(const AgentDefinition& def, const QString& now)
+{
+    if (schema < SchedulesSchema)
+        return {};
+    const QString purpose = QStringLiteral("sync schedules of agent '%1'").arg(def.id);
+    auto q = exec(purpose,
+                  QStringLiteral("SELECT id, spec FROM schedules WHERE agent_id = ? AND "
+                                 "source = 'agent'"),
+                  {def.id});
+    if (!q)
+        return std::unexpected(q.error());
+    QHash<QString, QString> existing; // id -> spec text
+    while (q->next())
+        existing.insert(q->value(0).toString(), q->value(1).toString());
+    q->finish();
+
+    bool changed = false;
+    for (qsizetype i = 0; i < def.schedules.size(); ++i) {
+        ScheduleRecord s = scheduleFromSpec(def.id, def.schedules.at(i));
+        s.id = QStringLiteral("%1#%2").arg(def.id).arg(i + 1);
+        const QString spec = specText(s);
+        const auto found = existing.constFind(s.id);
+        if (found != existing.cend() && found.value() == spec) {
+            existing.remove(s.id);
+            continue; // unchanged: keeps its fire history and a pause set from the CLI
+        }
+        if (auto v = validateSchedule(s); !v) {
+            Error e = v.error();
+            e.message = QStringLiteral("cannot save agent '%1': schedule %2 is invalid")
+                            .arg(def.id)
+                            .arg(i + 1);
+            return std::unexpected(e);
+        }
+        // A changed entry is a new schedule under the same id: fires count from now, and a
+        // fire queued under the old rules is dropped.
+        const bool isNew = found == existing.cend();
+        existing.remove(s.id);
+        Status w = execOnly(
+            purpose,
+            QStringLiteral("INSERT INTO schedules (id, agent_id, source, cron, tz, overlap, "
+                           "misfire, misfire_max_age_s, jitter_s, input, paused, spec, "
+                           "created_at, updated_at) VALUES (?, ?, 'agent', ?, ?, ?, ?, ?, ?, "
+                           "NULL, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                           "cron = excluded.cron, tz = excluded.tz, overlap = excluded.overlap, "
+                           "misfire = excluded.misfire, "
+                           "misfire_max_age_s = excluded.misfire_max_age_s, "
+                           "jitter_s = excluded.jitter_s, paused = excluded.paused, "
+                           "spec = excluded.spec, updated_at = excluded.updated_at, "
+                           "next_fire_at = NULL, pending_fire_at = NULL"),
+            {s.id, s.agentId, s.cron, s.tz, s.overlap, s.misfire, s.misfireMaxAgeS, s.jitterS,
+             s.paused ? 1 : 0, spec, now, now});
+        if (!w)
+            return w;
+        qCInfo(lcStore).noquote() << QStringLiteral("%1 schedule %2 (%3 in %4)")
+                                         .arg(isNew ? QStringLiteral("added")
+                                                    : QStringLiteral("replaced"),
+                                              s.id, s.cron, s.tz);
+        changed = true;
+    }
+    // Entries the new version no longer has.
+    for (auto it = existing.cbegin(); it != existing.cend(); ++it) {
+        if (auto w =
+                execOnly(purpose, QStringLiteral("DELETE FROM schedules WHERE id = ?"), {it.key()});
+            !w) {
+            return w;
+        }
+        changed = true;
+    }
+    return changed ? bumpScheduleGeneration(purpose) : Status{};
+}
+
+Result<ScheduleRecord> Store::addSchedule(const ScheduleRecord& schedule)
+{
+    ScheduleRecord s = schedule;
+    s.source = QStringLiteral("cli");
+    s.cron = s.cron.trimmed();
+    if (s.tz.isEmpty())
+        s.tz = systemZoneId();
+    if (auto v = validateSchedule(s); !v)
+        return std::unexpected(v.error());
+    const QString purpose = QStringLiteral("add a schedule to agent '%1'").arg(s.agentId);
+    Status st = d->inTransaction(purpose, [&]() -> Status {
+        auto head = d->exec(purpose, QStringLiteral("SELECT removed_at FROM agents WHERE id = ?"),
+                            {s.agentId});
+        if (!head)
+            return std::unexpected(head.error());
+        if (!head->next())
+            return fail(Error::Code::NotFound,
+                        QStringLiteral("agent '%1' not found").arg(s.agentId));
+        if (!head->value(0).isNull()) {
+            return fail(Error::Code::NotFound, QStringLiteral("agent '%1' was removed at %2")
+                                                   .arg(s.agentId, head->value(0).toString()));
+        }
+        head->finish();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        s.createdAt = now;
+        s.updatedAt = now;
+        s.lastFireAt = QDateTime();
+        s.nextFireAt = QDateTime();
+        s.pendingFireAt = QDateTime();
+        // 40 random bits: a clash is unlikely but cheap to rule out.
+        for (int attempt = 0;; ++attempt) {
+            if (schedule.id.isEmpty() || attempt > 0)
+                s.id = newScheduleId();
+            auto taken =
+                d->exec(purpose, QStringLiteral("SELECT 1 FROM schedules WHERE id = ?"), {s.id});
+            if (!taken)
+                return std::unexpected(taken.error());
+            if (!taken->next())
+                break;
+            if (!schedule.id.isEmpty() && attempt == 0)
+                return fail(Error::Code::Conflict,
+                            QStringLiteral("schedule '%1' already exists").arg(s.id));
+            if (attempt > 8)
+                return fail(Error::Code::Internal, QStringLiteral("cannot find a free id"));
+        }
+        if (auto w = d->execOnly(
+                purpose,
+                QStringLiteral("INSERT INTO schedules (%1) VALUES (?, ?, 'cli', ?, ?, ?, ?, ?, ?, "
+                               "?, ?, ?, ?, NULL, NULL, NULL)")
+                    .arg(QLatin1String(ScheduleColumns)),
+                {s.id, s.agentId, s.cron, s.tz, s.overlap, s.misfire, s.misfireMaxAgeS, s.jitterS,
+                 jsonToDb(s.input), s.paused ? 1 : 0, timeToDb(now), timeToDb(now)});
+            !w) {
+            return w;
+        }
+        return d->bumpScheduleGeneration(purpose);
+    });
+    if (!st)
+        return std::unexpected(st.error());
+    if (s.input.isUndefined())
+        s.input = QJsonValue();
+    return s;
+}
+
+Result<ScheduleRecord> Store::schedule(const QString& id) const
+{
+    auto q = d->exec(
+        QStringLiteral("read schedule '%1'").arg(id),
+        QStringLiteral("SELECT %1 FROM schedules WHERE id = ?").arg(QLatin1String(ScheduleColumns)),
+        {id});
+    if (!q)
+        return std::unexpected(q.error());
+    if (!q->next())
+        return fail(Error::Code::NotFound, scheduleNotFound(id));
+    return scheduleFromRow(*q);
+}
+
+Result<QList<ScheduleRecord>> Store::schedules(const QString& agentId) const
+{
+    QString sql = QStringLiteral("SELECT %1 FROM schedules").arg(QLatin1String(ScheduleColumns));
+    QVariantList binds;
+    if (!agentId.isEmpty()) {
+        sql += QStringLiteral(" WHERE agent_id = ?");
+        binds << agentId;
+    }
+    sql += QStringLiteral(" ORDER BY agent_id, id");
+    auto q = d->exec(QStringLiteral("list schedules"), sql, binds);
+    if (!q)
+        return std::unexpected(q.error());
+    QList<ScheduleRecord> out;
+    while (q->next())
+        out.append(scheduleFromRow(*q));
+    return out;
+}
+
+Status Store::removeSchedule(const QString& id)
+{
+    const QString purpose = QStringLiteral("remove schedule '%1'").arg(id);
+    return d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(
+            purpose, QStringLiteral("SELECT source, agent_id FROM schedules WHERE id = ?"), {id});
+        if (!q)
+            return std::unexpected(q.error());
+        if (!q->next())
+            return fail(Error::Code::NotFound, scheduleNotFound(id));
+        if (q->value(0).toString() == QLatin1String("agent")) {
+            // Deleting it here would not last: the next save of the agent writes it back.
+            return fail(Error::Code::Conflict,
+                        QStringLiteral("schedule '%1' comes from the definition of agent '%2': "
+                                       "edit the agent to remove it, or pause it")
+                            .arg(id, q->value(1).toString()));
+        }
+        q->finish();
+        if (auto w =
+                d->execOnly(purpose, QStringLiteral("DELETE FROM schedules WHERE id = ?"), {id});
+            !w) {
+            return w;
+        }
+        return d->bumpScheduleGeneration(purpose);
+    });
+}
+
+Result<bool> Store::setSchedulePaused(const QString& id, bool paused)
+{
+    const QString purpose =
+        QStringLiteral("%1 schedule '%2'")
+            .arg(paused ? QStringLiteral("pause") : QStringLiteral("resume"), id);
+    bool changed = false;
+    Status st = d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(purpose,
+                         QStringLiteral("SELECT s.paused, a.removed_at, s.agent_id FROM schedules "
+                                        "s JOIN agents a ON a.id = s.agent_id WHERE s.id = ?"),
+                         {id});
+        if (!q)
+            return std::unexpected(q.error());
+        if (!q->next())
+            return fail(Error::Code::NotFound, scheduleNotFound(id));
+        const bool was = q->value(0).toBool();
+        const bool agentRemoved = !q->value(1).isNull();
+        const QString agentId = q->value(2).toString();
+        q->finish();
+        if (was == paused)
+            return {};
+        if (!paused && agentRemoved) {
+            return fail(Error::Code::Conflict,
+                        QStringLiteral("cannot resume schedule '%1': agent '%2' was removed "
+                                       "(add it again first)")
+                            .arg(id, agentId));
+        }
+        // updated_at = now on resume: fires count from here, nothing paused is "missed".
+        // A queued queue_one fire does not survive a pause.
+        if (auto w = d->execOnly(purpose,
+                                 QStringLiteral("UPDATE schedules SET paused = ?, updated_at = ?, "
+                                                "pending_fire_at = NULL WHERE id = ?"),
+                                 {paused ? 1 : 0, nowText(), id});
+            !w) {
+            return w;
+        }
+        changed = true;
+        return d->bumpScheduleGeneration(purpose);
+    });
+    if (!st)
+        return std::unexpected(st.error());
+    return changed;
+}
+
+Status Store::saveScheduleFireStates(const QList<ScheduleFireState>& states)
+{
+    if (states.isEmpty())
+        return {};
+    const QString purpose = QStringLiteral("record fires of %1 schedule(s)").arg(states.size());
+    return d->inTransaction(purpose, [&]() -> Status {
+        // One prepared statement for the whole batch: 1,000 schedules may fire in one second.
+        QSqlQuery q(d->db);
+        if (!q.prepare(QStringLiteral("UPDATE schedules SET last_fire_at = ?, next_fire_at = ?, "
+                                      "pending_fire_at = ? WHERE id = ?")))
+            return std::unexpected(d->sqlError(purpose, q.lastError()));
+        for (const ScheduleFireState& s : states) {
+            q.bindValue(0, timeToDb(s.lastFireAt));
+            q.bindValue(1, timeToDb(s.nextFireAt));
+            q.bindValue(2, timeToDb(s.pendingFireAt));
+            q.bindValue(3, s.id);
+            if (!q.exec()) {
+                Error e = d->sqlError(purpose, q.lastError());
+                q.finish();
+                return std::unexpected(std::move(e));
+            }
+        }
+        q.finish();
+        return {};
+    });
+}
+
+Result<qint64> Store::scheduleGeneration() const
+{
+    auto q = d->exec(QStringLiteral("read schedule generation"),
+                     QStringLiteral("SELECT value FROM schedule_generation WHERE id = 1"));
+    if (!q)
+        return std::unexpected(q.error());
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
+Result<QList<RunRecord>> Store::Private::runsWhere(const QString& purpose, const QString& where,
+                                                   const QVariantList& binds, int limit) const
+{
+    QString sql = QStringLiteral("SELECT %1 FROM runs WHERE %2 ORDER BY id DESC")
+                      .arg(QLatin1String(RunSelectColumns), where);
+    QVariantList all = binds;
+    if (limit > 0) {
+        sql += QStringLiteral(" LIMIT ?");
+        all << limit;
+    }
+    auto q = exec(purpose, sql, all);
+    if (!q)
+        return std::unexpected(q.error());
+    QList<RunRecord> out;
+    while (q->next())
+        out.append(runFromRow(*q));
+    return out;
+}
+
+Result<QList<RunRecord>> Store::liveScheduleRuns() const
+{
+    return d->runsWhere(QStringLiteral("list live schedule runs"),
+                        QStringLiteral("status IN %1 AND \"trigger\" LIKE 'schedule:%'")
+                            .arg(QLatin1String(LiveStatuses)),
+                        {}, 0);
+}
+
+Result<QList<RunRecord>> Store::scheduleRuns(const QString& scheduleId, int limit) const
+{
+    return d->runsWhere(QStringLiteral("list runs of schedule '%1'").arg(scheduleId),
+                        QStringLiteral("\"trigger\" = ?"),
+                        {QString(QStringLiteral("schedule:") + scheduleId)}, limit);
+}
+
+Status Store::setRunScheduledFor(const QString& runId, const QDateTime& scheduledFor)
+{
+    const QString purpose = QStringLiteral("record the scheduled instant of run %1").arg(runId);
+    return d->inTransaction(purpose, [&]() -> Status {
+        auto q = d->exec(purpose, QStringLiteral("UPDATE runs SET scheduled_for = ? WHERE id = ?"),
+                         {timeToDb(scheduledFor), runId});
+        if (!q)
+            return std::unexpected(q.error());
+        if (q->numRowsAffected() != 1)
+            return fail(Error::Code::NotFound, QStringLiteral("run '%1' not found").arg(runId));
+        return {};
+    });
+}
+
+QString newScheduleId()
+{
+    static constexpr char Alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    QString id = QStringLiteral("sch_");
+    quint64 bits = QRandomGenerator::system()->generate64();
+    for (int i = 0; i < 8; ++i) {
+        id += QLatin1Char(Alphabet[bits & 31]);
+        bits >>= 5;
+    }
+    return id;
 }
 
 QString newRunId()

@@ -98,10 +98,65 @@ constexpr std::array<const char*, 8> V3{
     R"sql(ALTER TABLE runs ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0)sql",
 };
 
-constexpr std::array<Migration, 3> All{{
+constexpr std::array<const char*, 6> V4{
+    // Metadata only: what fires is recorded as runs (trigger "schedule:<id>"), skipped and
+    // missed fires included. tz is always an explicit IANA id (the system zone is resolved
+    // when a schedule is saved) except for rows backfilled below, where '' = system zone.
+    // updated_at moves on every change of what or whether it fires (spec, pause, resume):
+    // fires count from max(last_fire_at, updated_at), so nothing is "missed" while paused.
+    R"sql(CREATE TABLE schedules (
+        id TEXT PRIMARY KEY NOT NULL,
+        agent_id TEXT NOT NULL REFERENCES agents(id),
+        source TEXT NOT NULL CHECK (source IN ('agent', 'cli')),
+        cron TEXT NOT NULL,
+        tz TEXT NOT NULL,
+        overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'queue_one', 'allow')),
+        misfire TEXT NOT NULL CHECK (misfire IN ('run_once', 'skip')),
+        misfire_max_age_s INTEGER NOT NULL CHECK (misfire_max_age_s >= 0),
+        jitter_s INTEGER NOT NULL DEFAULT 0 CHECK (jitter_s >= 0),
+        input TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        spec TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_fire_at TEXT,
+        next_fire_at TEXT,
+        pending_fire_at TEXT
+    ))sql",
+    R"sql(CREATE INDEX schedules_agent ON schedules(agent_id))sql",
+    // One counter bumped by every change of what fires, so a running engine notices changes
+    // made by other processes (the CLI) with one cheap read instead of diffing every row.
+    R"sql(CREATE TABLE schedule_generation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+    ))sql",
+    R"sql(INSERT INTO schedule_generation (id, value) VALUES (1, 1))sql",
+    // Agents saved before this version keep their schedules: one row per entry of the
+    // current definition, ids "<agent>#<n>" as Store::saveAgent assigns them. spec stays NULL
+    // so the next save of the agent replaces them with fully resolved rows.
+    R"sql(INSERT INTO schedules (id, agent_id, source, cron, tz, overlap, misfire,
+            misfire_max_age_s, jitter_s, input, paused, spec, created_at, updated_at)
+        SELECT a.id || '#' || (s.key + 1), a.id, 'agent',
+            json_extract(s.value, '$.cron'), COALESCE(json_extract(s.value, '$.tz'), ''),
+            COALESCE(json_extract(s.value, '$.overlap'), 'skip'),
+            COALESCE(json_extract(s.value, '$.misfire'), 'run_once'),
+            COALESCE(json_extract(s.value, '$.misfire_max_age'), 3600),
+            COALESCE(json_extract(s.value, '$.jitter'), 0), NULL,
+            CASE WHEN json_extract(s.value, '$.enabled') = 0 THEN 1 ELSE 0 END, NULL,
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        FROM agents a JOIN agent_versions v
+            ON v.agent_id = a.id AND v.version = a.current_version,
+            json_each(v.definition, '$.schedules') s
+        WHERE a.removed_at IS NULL)sql",
+    // The instant a schedule fired for: what `runs list` shows beside skipped/missed entries.
+    R"sql(ALTER TABLE runs ADD COLUMN scheduled_for TEXT)sql",
+};
+
+constexpr std::array<Migration, 4> All{{
     {1, "agents and agent versions", V1},
     {2, "runs and run events", V2},
     {3, "model endpoints, audit trail, run usage", V3},
+    {4, "schedules, scheduled_for of runs", V4},
 }};
 
 } // namespace

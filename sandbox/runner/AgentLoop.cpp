@@ -5,6 +5,7 @@
 #include "BrokerConnection.h"
 #include "JsonText.h"
 #include "Prompt.h"
+#include "ProviderTools.h"
 #include "ToolBox.h"
 
 #include "vivarium/protocol/BrokerProtocol.h"
@@ -109,6 +110,7 @@ int AgentLoop::exec()
         return fatal(m_broker.error());
     m_tools = std::make_unique<ToolBox>(m_workspace.isOpen() ? &m_workspace : nullptr,
                                         m_memory.isOpen() ? &m_memory : nullptr);
+    addProviderTools(*m_tools, m_broker, m_spec);
 
     ChatMessage system;
     system.role = ChatMessage::Role::System;
@@ -167,9 +169,6 @@ void AgentLoop::openDirectories()
     if (m_spec.shellTool)
         log(LevelWarning, QStringLiteral("the shell tool is enabled for this agent, but this "
                                          "runner does not provide it yet; it is not offered"));
-    if (m_spec.hasProviders)
-        log(LevelWarning, QStringLiteral("provider tools are not available in this runner yet; "
-                                         "the agent's providers are not offered"));
 }
 
 std::optional<AgentLoop::Outcome> AgentLoop::loop()

@@ -45,7 +45,8 @@ std::expected<RunSpec, QString> RunSpec::fromJson(const QJsonObject& run)
     s.memoryTool = tools.value(QStringLiteral("memory")).toBool(true);
     s.filesTool = tools.value(QStringLiteral("files")).toBool(true);
     s.shellTool = tools.value(QStringLiteral("shell")).toBool(false);
-    s.hasProviders = !agent.value(QStringLiteral("providers")).toArray().isEmpty();
+    s.providers = agent.value(QStringLiteral("providers")).toArray();
+    s.hasProviders = !s.providers.isEmpty();
 
     const QJsonObject limits = agent.value(QStringLiteral("limits")).toObject();
     if (const auto ms = optNumber(limits, "max_steps"))

@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
@@ -32,6 +33,7 @@ struct RunSpec
     bool filesTool = true;
     bool shellTool = false;
     bool hasProviders = false;
+    QJsonArray providers; ///< the agent's grants: {provider, connection?, authorized_uris?, ...}
 
     int maxSteps = 25;
     std::optional<qint64> maxTokens;

@@ -160,6 +160,12 @@ ToolBox::ToolBox(ConfinedDir* workspace, ConfinedDir* memory)
         m_specs << memoryRead() << memoryWrite() << memoryList();
 }
 
+void ToolBox::addTool(ToolSpec spec, Handler handler)
+{
+    m_handlers.insert(spec.name, std::move(handler));
+    m_specs.append(std::move(spec));
+}
+
 QStringList ToolBox::names() const
 {
     QStringList out;
@@ -216,6 +222,8 @@ ToolResult ToolBox::invoke(const ToolCall& call, bool cutOff) const
 
 ToolResult ToolBox::run(const QString& name, const QJsonObject& args) const
 {
+    if (const auto handler = m_handlers.constFind(name); handler != m_handlers.cend())
+        return (*handler)(args);
     const QString path = args.value(QStringLiteral("path")).toString();
     if (name == QLatin1String("file_read"))
         return readText(m_workspace, path, qint64(args.value(QStringLiteral("offset")).toDouble(0)),

@@ -4,10 +4,13 @@
 
 #include "vivarium/protocol/Conversation.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
+
+#include <functional>
 
 namespace vivarium::runner {
 
@@ -37,6 +40,15 @@ public:
     /** File tools when `workspace` is non-null, memory tools when `memory` is. Not owned. */
     ToolBox(ConfinedDir* workspace, ConfinedDir* memory);
 
+    /** Runs a tool added from outside with its validated arguments. */
+    using Handler = std::function<ToolResult(const QJsonObject& args)>;
+    /**
+     * Offer one more tool, validated against its schema like the built-ins: the extension
+     * point for the provider tools (ProviderTools.h: http_request now, the manifest's named
+     * operations later).
+     */
+    void addTool(ToolSpec spec, Handler handler);
+
     const QList<ToolSpec>& specs() const { return m_specs; }
     QStringList names() const;
     /**
@@ -57,6 +69,7 @@ private:
     ConfinedDir* m_workspace;
     ConfinedDir* m_memory;
     QList<ToolSpec> m_specs;
+    QHash<QString, Handler> m_handlers;
 };
 
 } // namespace vivarium::runner

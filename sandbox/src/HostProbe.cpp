@@ -2,9 +2,12 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #include "vivarium/sandbox/HostProbe.h"
 
+#include "vivarium/sandbox/SandboxLauncher.h"
+
 #include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 
 #include <cerrno>
 #include <cstring>
@@ -53,7 +56,108 @@ Ran runQuick(const QString& program, const QStringList& args, int timeoutMs = 50
     return r;
 }
 
+/** Start /usr/bin/true through `tier`; empty on success, else the reason it failed. */
+QString tryTier(SandboxTier tier, QString* stderrText)
+{
+    QTemporaryDir workspace;
+    if (!workspace.isValid())
+        return QStringLiteral("no temporary directory for the probe: %1")
+            .arg(workspace.errorString());
+    SandboxRequest request;
+    request.tier = tier;
+    request.program = QStringLiteral("/usr/bin/true");
+    request.workspace = workspace.path();
+    auto launch = SandboxLaunch::prepare(request);
+    if (!launch)
+        return launch.error().message;
+    QProcess p;
+    p.setStandardInputFile(QProcess::nullDevice());
+    (*launch)->configure(p);
+    p.start();
+    const bool started = p.waitForStarted(5000);
+    (*launch)->closeInheritedFds();
+    if (!started)
+        return QStringLiteral("%1 could not be started: %2").arg(p.program(), p.errorString());
+    if (!p.waitForFinished(5000)) {
+        p.kill();
+        p.waitForFinished(1000);
+        return QStringLiteral("timed out after 5 s");
+    }
+    *stderrText = QString::fromUtf8(p.readAllStandardError()).trimmed();
+    if (p.exitStatus() != QProcess::NormalExit)
+        return QStringLiteral("killed by signal %1%2")
+            .arg(p.exitCode())
+            .arg(stderrText->isEmpty() ? QString() : QStringLiteral(": ") + *stderrText);
+    if (p.exitCode() != 0)
+        return stderrText->isEmpty()
+                   ? QStringLiteral("exited with status %1 without a message").arg(p.exitCode())
+                   : *stderrText;
+    return {};
+}
+
+QString asUid()
+{
+    return ::geteuid() == 0 ? QStringLiteral(", as uid %1").arg(SandboxLaunch::credentials().uid)
+                            : QString();
+}
+
 } // namespace
+
+QList<TierSupport> HostProbe::probeTiers()
+{
+    QList<TierSupport> out;
+    out.append({SandboxTier::None, true,
+                QStringLiteral("plain subprocess, UNSANDBOXED (development only)")});
+
+    TierSupport landlock{SandboxTier::Landlock, false, {}};
+    const HostFeature ll = probeLandlock();
+    if (!ll.available) {
+        landlock.detail = ll.detail;
+    } else {
+        QString err;
+        const QString why = tryTier(SandboxTier::Landlock, &err);
+        landlock.available = why.isEmpty();
+        landlock.detail =
+            why.isEmpty()
+                ? QStringLiteral("%1, seccomp, rlimits; no namespaces%2").arg(ll.detail, asUid())
+                : QStringLiteral("%1 present, but a sandboxed start failed: %2")
+                      .arg(ll.detail, why);
+    }
+    out.append(landlock);
+
+    TierSupport bwrap{SandboxTier::Bwrap, false, {}};
+    const QString exe = SandboxLaunch::bwrapPath();
+    if (exe.isEmpty()) {
+        bwrap.detail = QStringLiteral("bwrap not found in PATH (install the bubblewrap package)");
+    } else {
+        const Ran version = runQuick(exe, {QStringLiteral("--version")});
+        QString err;
+        const QString why = tryTier(SandboxTier::Bwrap, &err);
+        bwrap.available = why.isEmpty();
+        bwrap.detail =
+            why.isEmpty()
+                ? QStringLiteral("%1 (%2): all namespaces, empty network, --disable-userns, "
+                                 "seccomp, rlimits%3")
+                      .arg(version.out.isEmpty() ? QStringLiteral("bubblewrap") : version.out, exe,
+                           asUid())
+                : (err.isEmpty() ? why : explainBwrapFailure(err));
+    }
+    out.append(bwrap);
+
+    // Only the clients are looked for: asking an engine (`podman info`) can take seconds, and
+    // the tier is refused either way until it is implemented.
+    QStringList clients;
+    for (const QString& name : {QStringLiteral("podman"), QStringLiteral("docker")}) {
+        if (!QStandardPaths::findExecutable(name).isEmpty())
+            clients << name;
+    }
+    out.append({SandboxTier::Container, false,
+                QStringLiteral("not implemented in this build (%1)")
+                    .arg(clients.isEmpty()
+                             ? QStringLiteral("neither podman nor docker is installed")
+                             : clients.join(QStringLiteral(", ")) + QStringLiteral(" found"))});
+    return out;
+}
 
 QList<HostFeature> HostProbe::probe()
 {

@@ -5,10 +5,12 @@
 #include "EventJournal.h"
 #include "RunnerProcess.h"
 #include "SupervisorLogging.h"
+#include "broker/ProviderBroker.h"
 
 #include "vivarium/core/Paths.h"
 #include "vivarium/core/SecretStore.h"
 #include "vivarium/core/Store.h"
+#include "vivarium/sandbox/TierSelection.h"
 
 #include <QDir>
 #include <QFile>
@@ -127,12 +129,27 @@ void RunSession::start()
     const qint64 limitMs = qint64(qMax(1, m_def.limits.timeoutS)) * 1000;
     m_wallClock.start(int(qMin<qint64>(limitMs, INT_MAX)));
 
+    // The sandbox tier: the agent's, or the strongest this host supports down to its
+    // min_tier, announced; never below min_tier, never silently (docs/sandbox.md).
+    const TierDecision tier = chooseSandboxTier(
+        parseSandboxTier(m_def.sandbox.tier).value_or(SandboxTier::Bwrap),
+        parseSandboxTier(m_def.sandbox.minTier).value_or(SandboxTier::Bwrap), cachedTierSupport());
+    if (!tier.ok)
+        return failAtOnce(tier.error);
+    if (!tier.notice.isEmpty()) {
+        qCWarning(lcSupervisor).noquote() << "run" << m_run.id << tier.notice;
+        m_ctx.journal->record(m_run.id, QStringLiteral("log"),
+                              {{QStringLiteral("level"), QStringLiteral("warning")},
+                               {QStringLiteral("message"), tier.notice}});
+    }
+
     if (!prepareDirectories() || !openSocket())
         return;
 
     m_process = new RunnerProcess(this);
     connect(m_process, &RunnerProcess::exited, this, &RunSession::onRunnerExited);
-    if (!m_process->start(m_ctx.options.runnerPath, m_workspace, m_socketPath)) {
+    if (!m_process->start(tier.tier, m_ctx.options.runnerPath, m_workspace, m_memoryDir,
+                          m_socketPath)) {
         conclude(RunStatus::Failed,
                  QStringLiteral("runner could not be started: %1 (%2)")
                      .arg(m_process->errorString(), m_ctx.options.runnerPath),
@@ -425,7 +442,7 @@ void RunSession::handleMessage(const QJsonObject& msg)
         return handleEvent(msg);
     }
     const bool known = type == QLatin1String("hello") || type == QLatin1String("llm") ||
-                       type == QLatin1String("finish");
+                       type == QLatin1String("provider") || type == QLatin1String("finish");
     if (!known) {
         return failProtocol(type.isEmpty()
                                 ? QStringLiteral("message without a type")
@@ -440,6 +457,8 @@ void RunSession::handleMessage(const QJsonObject& msg)
         return failProtocol(QStringLiteral("\"%1\" before \"hello\"").arg(type));
     if (type == QLatin1String("llm"))
         return handleLlm(msg, id);
+    if (type == QLatin1String("provider"))
+        return handleProvider(msg, id);
     handleFinish(msg, id);
 }
 
@@ -463,9 +482,11 @@ void RunSession::handleHello(const QJsonObject& msg, const QJsonValue& id)
         qCWarning(lcSupervisor).noquote()
             << "could not mark" << m_run.id << "running:" << s.error().toString();
     }
+    const QString tier = sandboxTierName(m_process->tier());
     m_ctx.journal->record(m_run.id, QStringLiteral("run.started"),
                           {{QStringLiteral("runner_pid"), double(m_process->pid())},
-                           {QStringLiteral("workspace"), m_workspace}});
+                           {QStringLiteral("workspace"), m_workspace},
+                           {QStringLiteral("tier"), tier}});
     QJsonArray connections;
     for (const ProviderGrant& g : std::as_const(m_def.providers)) {
         if (!g.connection.isEmpty() && !connections.contains(g.connection))
@@ -476,14 +497,19 @@ void RunSession::handleHello(const QJsonObject& msg, const QJsonValue& id)
                  {QStringLiteral("model_endpoint"), m_endpoint.name},
                  {QStringLiteral("model"), m_def.model.name},
                  {QStringLiteral("connections"), connections},
-                 {QStringLiteral("runner_pid"), double(m_process->pid())}});
+                 {QStringLiteral("runner_pid"), double(m_process->pid())},
+                 {QStringLiteral("tier"), tier},
+                 {QStringLiteral("requested_tier"), m_def.sandbox.tier},
+                 {QStringLiteral("min_tier"), m_def.sandbox.minTier}});
     const QJsonObject run{
         {QStringLiteral("id"), m_run.id},
         {QStringLiteral("agent"), m_def.toJson()},
         {QStringLiteral("input"), m_run.input.isUndefined() ? QJsonValue() : m_run.input},
-        {QStringLiteral("workspace"), m_workspace},
-        {QStringLiteral("memory_dir"),
-         m_memoryDir.isEmpty() ? QJsonValue() : QJsonValue(m_memoryDir)}};
+        // As the runner sees them: inside the sandbox, not the host's paths.
+        {QStringLiteral("workspace"), m_process->innerWorkspace()},
+        {QStringLiteral("memory_dir"), m_process->innerMemoryDir().isEmpty()
+                                           ? QJsonValue()
+                                           : QJsonValue(m_process->innerMemoryDir())}};
     send({{QStringLiteral("type"), QStringLiteral("result")},
           {QStringLiteral("id"), id},
           {QStringLiteral("ok"), true},
@@ -503,6 +529,31 @@ void RunSession::handleLlm(const QJsonObject& msg, const QJsonValue& id)
     call.request.model = m_def.model.name;
     m_calls.append(std::move(call));
     startNextModelCall();
+}
+
+void RunSession::handleProvider(const QJsonObject& msg, const QJsonValue& id)
+{
+    if (!m_providers) {
+        ProviderBroker::Setup setup;
+        setup.runId = m_run.id;
+        setup.agentId = m_run.agentId;
+        setup.grants = m_def.providers;
+        setup.options = m_ctx.options.providerCalls;
+        setup.secrets = m_ctx.secrets;
+        setup.modelRedactor = m_redactor;
+        setup.cancel = m_cancel;
+        // The broker is our child: these never outlive the session.
+        setup.audit = [this](const QJsonObject& details) {
+            m_ctx.audit(QStringLiteral("engine"), QStringLiteral("provider.call"), m_run.id,
+                        m_run.agentId, details);
+        };
+        setup.send = [this](const QJsonObject& message) {
+            if (!m_outcome)
+                send(message);
+        };
+        m_providers = new ProviderBroker(std::move(setup), this);
+    }
+    m_providers->submit(id, msg);
 }
 
 void RunSession::handleEvent(const QJsonObject& msg)

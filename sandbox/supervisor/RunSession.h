@@ -27,6 +27,7 @@ class QLocalSocket;
 
 namespace vivarium {
 
+class ProviderBroker;
 class RunnerProcess;
 
 /**
@@ -90,6 +91,8 @@ private:
     void handleMessage(const QJsonObject& msg);
     void handleHello(const QJsonObject& msg, const QJsonValue& id);
     void handleLlm(const QJsonObject& msg, const QJsonValue& id);
+    /** Provider calls go to the broker (docs/broker.md), created at the first one. */
+    void handleProvider(const QJsonObject& msg, const QJsonValue& id);
     void handleEvent(const QJsonObject& msg);
     void handleFinish(const QJsonObject& msg, const QJsonValue& id);
     void startNextModelCall();
@@ -127,6 +130,7 @@ private:
     QLocalSocket* m_socket = nullptr;
     protocol::LineReader m_reader;
     RunnerProcess* m_process = nullptr;
+    ProviderBroker* m_providers = nullptr; ///< child; null until the first provider call
 
     QTimer m_wallClock;
     QTimer m_connectTimer;

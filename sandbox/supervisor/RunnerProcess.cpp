@@ -4,48 +4,15 @@
 
 #include "SupervisorLogging.h"
 
-#include "vivarium/protocol/BrokerProtocol.h"
+#include "vivarium/sandbox/SandboxLauncher.h"
 
-#include <QProcessEnvironment>
+#include <QElapsedTimer>
 
 #include <cerrno>
 #include <csignal>
-#include <fcntl.h>
-#include <linux/close_range.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace vivarium {
-
-namespace {
-
-// Runs in the forked child before exec: async-signal-safe calls only.
-void prepareChild(pid_t engine)
-{
-    // A group of its own: the runner and everything it starts are killed together, and a
-    // Ctrl-C on the engine's terminal does not reach them.
-    ::setpgid(0, 0);
-    // Die with the engine even if it is SIGKILLed; if it already died, do not linger.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != engine)
-        ::_exit(127);
-    // Nothing the engine has open (database, lock, other runs' sockets) may leak into a run.
-    // CLOEXEC rather than close: QProcess's own exec-status pipe must survive until exec.
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        struct rlimit lim
-        {
-        };
-        rlim_t top = 4096;
-        if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < top)
-            top = lim.rlim_cur;
-        for (int fd = 3; fd < int(top); ++fd)
-            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-}
-
-} // namespace
 
 RunnerProcess::RunnerProcess(QObject* parent)
     : QObject(parent)
@@ -55,13 +22,20 @@ RunnerProcess::RunnerProcess(QObject* parent)
     m_process.setStandardOutputFile(QProcess::nullDevice());
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
     connect(&m_process, &QProcess::readyReadStandardError, this, &RunnerProcess::readStderr);
-    connect(&m_process, &QProcess::finished, this,
-            [this](int exitCode, QProcess::ExitStatus status) {
-                readStderr();
-                // Strays of the group (a tool's background child) go with the runner.
-                killGroup();
-                emit exited(status == QProcess::CrashExit, exitCode);
-            });
+    connect(
+        &m_process, &QProcess::finished, this, [this](int exitCode, QProcess::ExitStatus status) {
+            readStderr();
+            // Strays of the group (a tool's background child) go with the runner.
+            killGroup();
+            awaitEmptyGroup();
+            bool crashed = status == QProcess::CrashExit;
+            // bwrap reports a command killed by signal N as exit status 128 + N.
+            if (!crashed && m_tier == SandboxTier::Bwrap && exitCode > 128 && exitCode < 128 + 65) {
+                crashed = true;
+                exitCode -= 128;
+            }
+            emit exited(crashed, exitCode);
+        });
 }
 
 RunnerProcess::~RunnerProcess()
@@ -72,23 +46,33 @@ RunnerProcess::~RunnerProcess()
     }
 }
 
-bool RunnerProcess::start(const QString& program, const QString& workspace,
-                          const QString& socketPath)
+bool RunnerProcess::start(SandboxTier tier, const QString& program, const QString& workspace,
+                          const QString& memoryDir, const QString& socketPath)
 {
-    QProcessEnvironment env; // empty: nothing of the engine's environment reaches the run
-    env.insert(QStringLiteral("PATH"), QStringLiteral("/usr/bin:/bin"));
-    env.insert(QStringLiteral("LANG"), QStringLiteral("C.UTF-8"));
-    env.insert(QStringLiteral("HOME"), workspace);
-    env.insert(QStringLiteral("TMPDIR"), workspace);
-    env.insert(QString::fromLatin1(protocol::SocketEnv), socketPath);
-    m_process.setProcessEnvironment(env);
-    m_process.setWorkingDirectory(workspace);
-    m_process.setProgram(program);
-    m_process.setArguments({});
-    const pid_t engine = ::getpid();
-    m_process.setChildProcessModifier([engine]() { prepareChild(engine); });
+    m_tier = tier;
+    SandboxRequest request;
+    request.tier = tier;
+    request.program = program;
+    request.workspace = workspace;
+    request.memoryDir = memoryDir;
+    request.brokerSocket = socketPath;
+    auto launch = SandboxLaunch::prepare(request);
+    if (!launch) {
+        m_launchError = launch.error().message;
+        return false;
+    }
+    m_launch = std::move(*launch);
+    m_innerWorkspace = m_launch->innerWorkspace();
+    m_innerMemoryDir = m_launch->innerMemoryDir();
+    m_innerSocket = m_launch->innerSocket();
+    // Program, arguments, the run's environment (nothing of the engine's), and the child's
+    // steps before exec: its own group or session, close-on-exec for everything the engine has
+    // open, rlimits, the uid drop when root, PR_SET_PDEATHSIG.
+    m_launch->configure(m_process);
     m_process.start();
-    if (!m_process.waitForStarted(30000)) {
+    const bool started = m_process.waitForStarted(30000);
+    m_launch->closeInheritedFds();
+    if (!started) {
         m_process.kill();
         m_process.waitForFinished(5000);
         return false;
@@ -98,6 +82,11 @@ bool RunnerProcess::start(const QString& program, const QString& workspace,
     // the group (fails harmlessly with EACCES once the child has exec'd).
     ::setpgid(m_pid, m_pid);
     return true;
+}
+
+QString RunnerProcess::errorString() const
+{
+    return m_launchError.isEmpty() ? m_process.errorString() : m_launchError;
 }
 
 void RunnerProcess::terminateGroup()
@@ -116,10 +105,28 @@ void RunnerProcess::signalGroup(int sig)
         return;
     // The group outlives its leader while members remain, and its id cannot be reused by
     // anyone else until the last member is gone.
-    if (::kill(-m_pid, sig) != 0 && errno != ESRCH)
+    if (::kill(-m_pid, sig) == 0)
+        return;
+    if (errno != ESRCH)
         qCWarning(lcSupervisor) << "kill(-" << m_pid << "," << sig << ") failed:" << errno;
+    // No such group (yet: the child may not have run setpgid; or any more: bwrap's guard, which
+    // leaves the group it made, is finishing): the process itself. Not while the group lives:
+    // bwrap's guard must survive a kill of its group to reap bwrap.
     if (isRunning())
         ::kill(m_pid, sig);
+}
+
+void RunnerProcess::awaitEmptyGroup()
+{
+    if (m_pid <= 0)
+        return;
+    // Killed members that were not our children (bwrap under its guard, bwrap's first sandbox
+    // process) are reaped by pid 1, usually within a millisecond; until then they still
+    // count as the group. "Exited" means nothing of the run is left, so give them that moment.
+    QElapsedTimer clock;
+    clock.start();
+    while (::kill(-m_pid, 0) == 0 && clock.elapsed() < 500)
+        ::usleep(500);
 }
 
 bool RunnerProcess::waitForExit(int ms)

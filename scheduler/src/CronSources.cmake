@@ -1,1 +1,7 @@
-# Cron parser sources of vivarium_scheduler (the parser lands with the scheduler issue).
+# Cron parser sources of vivarium_scheduler.
+target_sources(vivarium_scheduler PRIVATE
+    ${CMAKE_CURRENT_LIST_DIR}/CronExpression.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/CronExplain.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/CronSpec.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/CronSpec.h
+)

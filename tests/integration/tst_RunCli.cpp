@@ -192,7 +192,9 @@ private slots:
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.contains("tool ERROR"), r.out.constData());
         QVERIFY(r.out.contains("All done."));
-        QVERIFY(r.out.contains("UNSANDBOXED"));
+        // The default tier: bwrap (docs/sandbox.md), named in the timeline.
+        QVERIFY2(r.out.contains("sandbox bwrap"), r.out.constData());
+        QVERIFY(!r.out.contains("UNSANDBOXED"));
 
         // The model saw the error as a tool result, and the key only on the wire.
         const auto requests = m_server.requests();

@@ -63,6 +63,18 @@ AgentDefinition makeAgent(const QString& id, const QString& endpoint = QStringLi
     return def;
 }
 
+/**
+ * For tests that watch the runner's process from the host (its pid, children, environment, cwd,
+ * socket path): under the default bwrap tier those live in the sandbox's own namespaces. The
+ * sandboxed equivalents are asserted by tst_sandboxattacks.
+ */
+AgentDefinition unsandboxed(AgentDefinition def)
+{
+    def.sandbox.tier = QStringLiteral("none");
+    def.sandbox.minTier = QStringLiteral("none");
+    return def;
+}
+
 QString realRunner()
 {
     return testsupport::bin(QStringLiteral("vivarium-runner"));
@@ -314,6 +326,7 @@ private slots:
     {
         Env env;
         QVERIFY2(env.ok(), qPrintable(env.error()));
+        VERIFY_OK(env.store->saveAgent(unsandboxed(makeAgent(QStringLiteral("fake")))));
         env.start();
         const QJsonObject input{{QStringLiteral("mode"), QStringLiteral("succeed")},
                                 {QStringLiteral("events"), 3},
@@ -333,7 +346,7 @@ private slots:
                                 "tool.result,tool.call,tool.result,run.output,run.finished"));
         const QJsonObject queued = events.at(0).data;
         QCOMPARE(queued.value(QStringLiteral("agent")).toString(), QStringLiteral("fake"));
-        QCOMPARE(queued.value(QStringLiteral("agent_version")).toInt(), 1);
+        QCOMPARE(queued.value(QStringLiteral("agent_version")).toInt(), 2); // the unsandboxed one
         QCOMPARE(queued.value(QStringLiteral("trigger")).toString(),
                  QStringLiteral("test:tst_runsupervisor"));
         QCOMPARE(queued.value(QStringLiteral("input")).toObject(), input);
@@ -373,7 +386,7 @@ private slots:
         const QString memory = env.dataDir() + QStringLiteral("/memory/fake");
         QCOMPARE(spec.value(QStringLiteral("memory_dir")).toString(), memory);
         QCOMPARE(spec.value(QStringLiteral("agent")).toObject(),
-                 makeAgent(QStringLiteral("fake")).toJson());
+                 unsandboxed(makeAgent(QStringLiteral("fake"))).toJson());
 
         // Private directories.
         for (const QString& dir : {workspace, memory}) {
@@ -506,6 +519,7 @@ private slots:
     {
         Env env;
         QVERIFY2(env.ok(), qPrintable(env.error()));
+        VERIFY_OK(env.store->saveAgent(unsandboxed(makeAgent(QStringLiteral("fake")))));
         // The behaviour comes from the name the runner is started under.
         QTemporaryDir bin;
         const QString link = bin.filePath(QStringLiteral("runner-noconnect"));
@@ -548,8 +562,8 @@ private slots:
     {
         Env env;
         QVERIFY2(env.ok(), qPrintable(env.error()));
-        VERIFY_OK(
-            env.store->saveAgent(makeAgent(QStringLiteral("slow"), QStringLiteral("local"), 1)));
+        VERIFY_OK(env.store->saveAgent(
+            unsandboxed(makeAgent(QStringLiteral("slow"), QStringLiteral("local"), 1))));
         SupervisorOptions o;
         o.killGraceMs = 300;
         env.start(o);
@@ -1233,6 +1247,7 @@ private slots:
                              QLatin1Char('/') + QString(60, QLatin1Char('e'));
         Env env(deep);
         QVERIFY2(env.ok(), qPrintable(env.error()));
+        VERIFY_OK(env.store->saveAgent(unsandboxed(makeAgent(QStringLiteral("fake")))));
         env.start();
         const RunRecord run = runToEnd(env, {{QStringLiteral("mode"), QStringLiteral("succeed")},
                                              {QStringLiteral("report"), true}});

@@ -3,8 +3,43 @@
 #include "vivarium/engine/Engine.h"
 
 #include "vivarium/core/Logging.h"
+#include "vivarium/scheduler/ScheduleLauncher.h"
 
 namespace vivarium {
+
+/** The scheduler's launcher: a fire becomes a supervisor run with trigger "schedule:<id>". */
+class Engine::ScheduleBridge final : public ScheduleLauncher
+{
+public:
+    ScheduleBridge(Store* store, RunSupervisor* supervisor)
+        : m_store(store)
+        , m_supervisor(supervisor)
+    {}
+
+    Result<QString> launch(const ScheduleRecord& schedule, const QDateTime& scheduledFor) override
+    {
+        auto run = m_supervisor->enqueue(schedule.agentId, schedule.input,
+                                         QStringLiteral("schedule:") + schedule.id);
+        if (!run)
+            return std::unexpected(run.error());
+        // enqueue() knows nothing of schedules; the instant is informative, so a failure to
+        // record it must not undo a run that exists.
+        if (auto ok = m_store->setRunScheduledFor(run->id, scheduledFor); !ok)
+            qCWarning(lcEngine).noquote() << ok.error().message;
+        return run->id;
+    }
+
+    bool isLive(const QString& runId) override
+    {
+        // The store, not the supervisor: a CLI cancel ends a run behind the engine's back.
+        auto run = m_store->run(runId);
+        return run && !isTerminal(run->status);
+    }
+
+private:
+    Store* m_store;
+    RunSupervisor* m_supervisor;
+};
 
 Engine::Engine(Paths paths, SupervisorOptions options, QObject* parent)
     : QObject(parent)
@@ -49,6 +84,17 @@ Status Engine::start()
     m_secrets = std::move(*secrets);
     m_supervisor =
         std::make_unique<RunSupervisor>(m_store.get(), m_secrets.get(), m_paths, m_options);
+    if (m_schedulingEnabled) {
+        m_bridge = std::make_unique<ScheduleBridge>(m_store.get(), m_supervisor.get());
+        m_scheduler = std::make_unique<Scheduler>(m_store.get(), m_bridge.get(), &m_clock);
+        connect(m_supervisor.get(), &RunSupervisor::runFinished, m_scheduler.get(),
+                [this](const QString& runId) { m_scheduler->runEnded(runId); });
+        if (auto ok = m_scheduler->start(); !ok) {
+            Error e = ok.error();
+            stop();
+            return std::unexpected(e);
+        }
+    }
     qCInfo(lcEngine) << "engine started on" << m_paths.dataDir();
     return {};
 }
@@ -57,7 +103,12 @@ void Engine::stop(int graceMs)
 {
     if (!isRunning())
         return;
-    // Order matters: the supervisor writes final states into the store it is given.
+    // Order matters: no new fires once stopping; the supervisor writes final states into the
+    // store it is given.
+    if (m_scheduler)
+        m_scheduler->stop();
+    m_scheduler.reset();
+    m_bridge.reset();
     m_supervisor->shutdown(graceMs);
     m_supervisor.reset();
     m_secrets.reset();

@@ -58,6 +58,8 @@ struct RunRecord
     QDateTime startedAt;
     QDateTime finishedAt;
     RunUsage usage;
+    /** Schedule runs and ledger entries: the instant the schedule fired for (UTC). */
+    QDateTime scheduledFor;
 };
 
 /** What the caller supplies to create a run; the store assigns id and timestamps. */
@@ -69,6 +71,7 @@ struct NewRun
     QJsonValue input;
     RunStatus status = RunStatus::Queued; ///< Skipped/Missed for ledger entries
     QString reason;
+    QDateTime scheduledFor; ///< schedule fires only: the instant it fired for
 };
 
 /** One entry of a run's append-only journal. `seq` starts at 1 and has no gaps. */

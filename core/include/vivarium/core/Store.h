@@ -100,6 +100,46 @@ struct SaveResult
 };
 
 /**
+ * A schedule (DESIGN section 6): when to start runs of an agent. Metadata only: every fire is
+ * a run with trigger "schedule:<id>", skipped and missed fires included (status skipped or
+ * missed, with a reason and scheduledFor).
+ */
+struct ScheduleRecord
+{
+    /**
+     * "<agent>#<n>" for the n-th (1-based) schedule of an agent's definition, stable across
+     * saves of the agent; "sch_" + 8 random base32 characters for one added with the CLI.
+     */
+    QString id;
+    QString agentId;
+    QString source = QStringLiteral("cli"); ///< "agent" (its definition) | "cli"
+    QString cron;
+    /** IANA id. Saves resolve an empty one to the system zone, so every process agrees. */
+    QString tz;
+    QString overlap = QStringLiteral("skip");     ///< skip | queue_one | allow
+    QString misfire = QStringLiteral("run_once"); ///< run_once | skip
+    int misfireMaxAgeS = 3600;
+    int jitterS = 0;
+    QJsonValue input; ///< the runs' input; null for none
+    bool paused = false;
+    QDateTime createdAt;
+    /** Last change of what or whether it fires: fires are due from max(this, lastFireAt). */
+    QDateTime updatedAt;
+    QDateTime lastFireAt;    ///< scheduled instant of the last fire handled (UTC)
+    QDateTime nextFireAt;    ///< as the engine last planned it; informative
+    QDateTime pendingFireAt; ///< queue_one: a fire waiting for the live run to end
+};
+
+/** The scheduler's bookkeeping for one schedule; writing it never moves updatedAt. */
+struct ScheduleFireState
+{
+    QString id;
+    QDateTime lastFireAt;
+    QDateTime nextFireAt;
+    QDateTime pendingFireAt;
+};
+
+/**
  * The engine's only state: one SQLite database (WAL, foreign keys, ordered migrations).
  *
  * Threading: a Store owns one named Qt Sql connection and must be used from the thread that
@@ -212,6 +252,45 @@ public:
     /** Events with seq > afterSeq, ascending, at most `limit` (0 = all). */
     Result<QList<RunEvent>> events(const QString& runId, qint64 afterSeq = 0, int limit = 0) const;
 
+    // --- schedules ------------------------------------------------------------------------
+    //
+    // An agent's own schedules follow its definition: saveAgent() writes one row per entry of
+    // `schedules` ("<agent>#<n>"; an unchanged entry keeps its row, and with it its fire
+    // history and a CLI pause; a changed one is rewritten and counts fires from the save; extra
+    // rows are deleted) and removeAgent() deletes them and pauses the agent's CLI schedules.
+    // Both in the same transaction as the agent change.
+
+    /**
+     * Add a CLI schedule (source and timestamps assigned, an id from newScheduleId() unless
+     * one is given; an empty tz becomes the system zone). NotFound if the agent does not exist
+     * or was removed; Conflict if a given id is taken; Validation for a policy name, zone or
+     * number out of range (the caller checks the cron text: the store does not parse cron).
+     */
+    Result<ScheduleRecord> addSchedule(const ScheduleRecord& schedule);
+    Result<ScheduleRecord> schedule(const QString& id) const;
+    /** Ordered by agent, then id; only the agent's when given. */
+    Result<QList<ScheduleRecord>> schedules(const QString& agentId = {}) const;
+    /** NotFound; Conflict for an agent's own schedule (edit the agent, or pause it). */
+    Status removeSchedule(const QString& id);
+    /**
+     * Pause or resume. Resuming counts fires from now: nothing paused is reported missed.
+     * NotFound; Conflict when resuming a schedule of a removed agent. False: already so.
+     */
+    Result<bool> setSchedulePaused(const QString& id, bool paused);
+    /** The scheduler service's bookkeeping, all rows in one transaction. Unknown ids skipped. */
+    Status saveScheduleFireStates(const QList<ScheduleFireState>& states);
+    /**
+     * Moves on every change of what fires (add, rm, pause, resume, agent save or removal):
+     * a running engine polls it to pick up changes other processes made.
+     */
+    Result<qint64> scheduleGeneration() const;
+    /** Runs with a "schedule:" trigger that are not terminal. */
+    Result<QList<RunRecord>> liveScheduleRuns() const;
+    /** Runs of one schedule (trigger "schedule:<id>"), newest first, at most `limit` (0 = all). */
+    Result<QList<RunRecord>> scheduleRuns(const QString& scheduleId, int limit = 0) const;
+    /** Record the instant a run was started for (runs created through RunSupervisor). */
+    Status setRunScheduledFor(const QString& runId, const QDateTime& scheduledFor);
+
     // --- transactions ---------------------------------------------------------------------
 
     /**
@@ -229,6 +308,9 @@ private:
     explicit Store(std::unique_ptr<Private> d);
     std::unique_ptr<Private> d;
 };
+
+/** A new CLI schedule id: "sch_" + 8 random lower-case Crockford base32 characters. */
+QString newScheduleId();
 
 /** A new run id: "run_" + ULID (48-bit ms timestamp, 80 random bits, Crockford base32). */
 QString newRunId();

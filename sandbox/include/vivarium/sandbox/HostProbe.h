@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #pragma once
 
+#include "vivarium/sandbox/TierSelection.h"
+
 #include <QList>
 #include <QString>
 
@@ -30,6 +32,13 @@ public:
     static HostFeature probeLandlock();
     static HostFeature probeSeccomp();
     static HostFeature probeContainer();
+
+    /**
+     * Each sandbox tier, weakest first, with whether it works here and the exact reason if
+     * not. Every available tier was just used: /usr/bin/true started through it, exactly the
+     * way a run's runner is started (as the sandbox uid when this process is root).
+     */
+    static QList<TierSupport> probeTiers();
 
     /** Classify bwrap's stderr into a reason a user can act on. */
     static QString explainBwrapFailure(const QString& stderrText);

@@ -5,6 +5,7 @@
 #include "vivarium/core/Error.h"
 #include "vivarium/core/Paths.h"
 #include "vivarium/core/Run.h"
+#include "vivarium/sandbox/ProviderCalls.h"
 
 #include <QJsonValue>
 #include <QObject>
@@ -32,6 +33,8 @@ struct SupervisorOptions
     /** Adopt runs queued in the store by other processes (the CLI beside `serve`). */
     bool adoptForeignRuns = true;
     int adoptPollMs = 500;
+    /** The broker's provider calls: resolver, credentials, local endpoints, limits. */
+    ProviderCallOptions providerCalls;
 };
 
 /**

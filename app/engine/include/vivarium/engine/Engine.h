@@ -8,6 +8,8 @@
 #include "vivarium/core/SecretStore.h"
 #include "vivarium/core/Store.h"
 #include "vivarium/sandbox/RunSupervisor.h"
+#include "vivarium/scheduler/Scheduler.h"
+#include "vivarium/scheduler/SystemClock.h"
 
 #include <QObject>
 
@@ -17,8 +19,9 @@ namespace vivarium {
 
 /**
  * One engine per data directory (DESIGN section 1): takes the engine lock, opens and migrates
- * the store, and recovers runs that were live when the previous engine died. The GUI and
- * `vivarium serve` each embed one. Lives on the thread that created it.
+ * the store, recovers runs that were live when the previous engine died, runs the supervisor
+ * and the scheduler (which fires through the supervisor, trigger "schedule:<id>"). The GUI
+ * and `vivarium serve` each embed one. Lives on the thread that created it.
  */
 class Engine : public QObject
 {
@@ -29,7 +32,8 @@ public:
 
     /**
      * Lock the data directory, open the store and the secret store, mark runs left live as
-     * `interrupted`, start the run supervisor.
+     * `interrupted`, start the run supervisor, then the scheduler (which records what was
+     * missed while no engine ran and fires @reboot schedules).
      * Errors: Locked (another engine holds the directory, message names its pid), Io, Database,
      * Unsupported. On error nothing is held.
      */
@@ -40,8 +44,18 @@ public:
      */
     void stop(int graceMs = 0);
 
+    /**
+     * Whether start() runs the scheduler (default true: `serve`, the GUI). A process that is
+     * the engine only for one run (`vivarium run` with no `serve` around) turns it off, or it
+     * would fire @reboot schedules and spend missed fires on runs it interrupts when it exits.
+     * Call before start().
+     */
+    void setSchedulingEnabled(bool enabled) { m_schedulingEnabled = enabled; }
+
     bool isRunning() const { return m_store != nullptr; }
     const Paths& paths() const { return m_paths; }
+    /** Null when scheduling is disabled. */
+    Scheduler* scheduler() const { return m_scheduler.get(); }
     /** The engine's store; valid between start() and stop(). */
     Store* store() const { return m_store.get(); }
     SecretStore* secrets() const { return m_secrets.get(); }
@@ -56,6 +70,12 @@ private:
     std::unique_ptr<Store> m_store;
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<RunSupervisor> m_supervisor;
+    /** Starts schedule fires as supervisor runs (scheduler links core only). */
+    class ScheduleBridge;
+    std::unique_ptr<ScheduleBridge> m_bridge;
+    SystemClock m_clock;
+    std::unique_ptr<Scheduler> m_scheduler;
+    bool m_schedulingEnabled = true;
     int m_recovered = 0;
 };
 

@@ -19,6 +19,8 @@
  * Runner -> broker
  *   {"type":"hello","id":1,"protocol":1}
  *   {"type":"llm","id":N,"request":<LlmRequest>}
+ *   {"type":"provider","id":N,"call":{"provider"?,"connection"?,"method","url",
+ *                                     "headers"?:{name:value}|[[name,value],...],"body"?}}
  *   {"type":"event","event":{"type":"tool.call"|"tool.result"|"log"|"run.output","data":{...}}}
  *   {"type":"finish","id":N,"status":"succeeded"|"failed","reason":"...","output":<json|null>}
  * Broker -> runner
@@ -27,9 +29,20 @@
  *   {"type":"result","id":N,"ok":true,"response":<LlmResponse>}
  *   {"type":"result","id":N,"ok":false,"error":{"kind","message","http_status"?,"retryable"}}
  *   {"type":"result","id":N,"ok":true}                       (finish acknowledged)
+ *   {"type":"result","id":N,"ok":true,"response":{"status","headers":{name:value},"body",
+ *       "body_encoding":"utf-8"|"base64","truncated","bytes",
+ *       "credential":"injected"|"none"|"not_bound_host"}}      (provider call; any status)
+ *   {"type":"result","id":N,"ok":false,"error":{"kind":"policy"|"dns"|"connection"|"timeout"|
+ *       "http"|"too_large"|"protocol"|"config"|"cancelled","rule","message"}} (provider call)
  *
  * The broker emits `llm.request`/`llm.response` events itself; the runner never sees a key,
  * a base URL or anything else of the endpoint.
+ *
+ * Provider calls (docs/broker.md): the broker checks, resolves, pins, adds the connection's
+ * credential, sends, and redacts every known secret from the response. An upstream's 4xx/5xx
+ * is an ok result with that status (the model needs the body); ok:false means the broker
+ * refused (policy, with the rule) or no complete HTTP response came back. A 3xx is returned,
+ * never followed. Repeated response headers are joined with ", ".
  */
 namespace vivarium::protocol {
 
@@ -46,6 +59,9 @@ constexpr const char* Connection = "connection"; ///< refused, reset, DNS
 constexpr const char* Cancelled = "cancelled";   ///< the run is being cancelled
 constexpr const char* Config = "config";         ///< missing endpoint, key, or model
 constexpr const char* Protocol = "protocol";     ///< malformed vendor or runner message
+constexpr const char* Policy = "policy";         ///< the broker refused a provider call
+constexpr const char* Dns = "dns";               ///< a provider host did not resolve
+constexpr const char* TooLarge = "too_large";    ///< a provider request over the broker's limits
 } // namespace ErrorKind
 
 /** Serialize one message as a line (compact JSON + '\n'). */
