@@ -91,6 +91,43 @@ long vmHwmKb(qint64 pid)
     return -1;
 }
 
+/** Parent pid from /proc/PID/stat (the field after the parenthesised command name). */
+qint64 parentOf(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QByteArray s = f.readAll();
+    return s.mid(s.lastIndexOf(')') + 2).split(' ').value(1).toLongLong();
+}
+
+/**
+ * Peak RSS of the vivarium-runner process below `top` (the sandbox wrapper the supervisor
+ * started): under bwrap the runner is a grandchild, not the process the event names.
+ */
+long runnerHwmKb(qint64 top)
+{
+    long best = -1;
+    const QStringList pids =
+        QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString& name : pids) {
+        bool ok = false;
+        const qint64 pid = name.toLongLong(&ok);
+        if (!ok)
+            continue;
+        QFile comm(QStringLiteral("/proc/%1/comm").arg(pid));
+        if (!comm.open(QIODevice::ReadOnly) || comm.readAll().trimmed() != "vivarium-runner")
+            continue;
+        for (qint64 p = pid; p > 1; p = parentOf(p)) {
+            if (p == top) {
+                best = std::max(best, vmHwmKb(pid));
+                break;
+            }
+        }
+    }
+    return best;
+}
+
 const char* verdict(bool ok)
 {
     return ok ? "ok" : "MISSED";
@@ -221,7 +258,7 @@ int main(int argc, char** argv)
                              if (e.type == QLatin1String("run.started"))
                                  runnerPid = e.data.value(QStringLiteral("runner_pid")).toInteger();
                              if (e.type == QLatin1String("tool.result") && runnerPid > 0)
-                                 hwm = std::max(hwm, vmHwmKb(runnerPid));
+                                 hwm = std::max(hwm, runnerHwmKb(runnerPid));
                          });
         QObject::connect(sup, &RunSupervisor::runFinished, &ctx, [&](const QString& id) {
             if (id == runId)
