@@ -16,13 +16,6 @@ namespace vivarium::cli {
 
 namespace {
 
-const QCommandLineOption& jsonOption()
-{
-    static const QCommandLineOption o(QStringLiteral("json"),
-                                      QStringLiteral("Print JSON for scripts."));
-    return o;
-}
-
 /** What exists on this machine, for the dangling-reference warnings. */
 KnownReferences knownReferences(const Store& store)
 {

@@ -201,6 +201,13 @@ int usageError(const QString& command, const QString& message)
     return ExitUsage;
 }
 
+const QCommandLineOption& jsonOption()
+{
+    static const QCommandLineOption o(QStringLiteral("json"),
+                                      QStringLiteral("Print JSON for scripts."));
+    return o;
+}
+
 void printOut(const QString& text)
 {
     const QByteArray bytes = text.toUtf8();

@@ -61,6 +61,9 @@ int exitCodeFor(const Error& error);
 /** Print a usage problem and return ExitUsage. */
 int usageError(const QString& command, const QString& message);
 
+/** The `--json` option every listing and show command offers. */
+const QCommandLineOption& jsonOption();
+
 void printOut(const QString& text);
 void printErr(const QString& text);
 /** Pretty JSON to stdout, one trailing newline. */

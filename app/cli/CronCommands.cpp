@@ -19,13 +19,6 @@ namespace {
 constexpr int kDefaultCount = 5;
 constexpr int kMaxCount = 1000;
 
-const QCommandLineOption& jsonOption()
-{
-    static const QCommandLineOption o(QStringLiteral("json"),
-                                      QStringLiteral("Print JSON for scripts."));
-    return o;
-}
-
 /**
  * "2026-03-29T03:00:00+02:00": always seconds and the zone's numeric offset (never "Z"), so
  * lines from different zones compare and parse alike.

@@ -18,13 +18,6 @@ namespace vivarium::cli {
 
 namespace {
 
-const QCommandLineOption& jsonOption()
-{
-    static const QCommandLineOption o(QStringLiteral("json"),
-                                      QStringLiteral("Print JSON for scripts."));
-    return o;
-}
-
 QString secretKeyFor(const QString& endpoint)
 {
     return QStringLiteral("model-endpoint/%1/api-key").arg(endpoint);

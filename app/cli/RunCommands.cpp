@@ -15,13 +15,6 @@ namespace vivarium::cli {
 
 namespace {
 
-const QCommandLineOption& jsonOption()
-{
-    static const QCommandLineOption o(QStringLiteral("json"),
-                                      QStringLiteral("Print JSON for scripts."));
-    return o;
-}
-
 QString duration(const RunRecord& r)
 {
     if (!r.startedAt.isValid())

@@ -15,13 +15,6 @@ namespace vivarium::cli {
 
 namespace {
 
-const QCommandLineOption& jsonOption()
-{
-    static const QCommandLineOption o(QStringLiteral("json"),
-                                      QStringLiteral("Print JSON for scripts."));
-    return o;
-}
-
 /** What a listing says about one schedule: computed here, so it works with no engine. */
 struct ScheduleView
 {
