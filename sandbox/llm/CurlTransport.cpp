@@ -152,7 +152,15 @@ HttpResult CurlTransport::post(const Request& request, const CancelToken& cancel
     t.result = &result;
 
     std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
-    std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+    // One multi handle per worker thread, kept for the thread's life: its connection cache
+    // lets the next model call reuse the TCP (and TLS) connection instead of a new handshake.
+    thread_local std::unique_ptr<CURLM, MultiDeleter> threadMulti = [] {
+        std::unique_ptr<CURLM, MultiDeleter> m(curl_multi_init());
+        if (m)
+            curl_multi_setopt(m.get(), CURLMOPT_MAXCONNECTS, 8L);
+        return m;
+    }();
+    CURLM* const multi = threadMulti.get();
     if (!easy || !multi) {
         result.detail = QStringLiteral("libcurl could not be initialised");
         return result;
@@ -190,12 +198,12 @@ HttpResult CurlTransport::post(const Request& request, const CancelToken& cancel
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 
-    curl_multi_add_handle(multi.get(), e);
+    curl_multi_add_handle(multi, e);
     t.lastByte.start();
     std::optional<HttpResult::Outcome> ourVerdict;
     int running = 1;
     while (running) {
-        if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK) {
             ourVerdict = HttpResult::Outcome::Broken;
             break;
         }
@@ -209,16 +217,16 @@ HttpResult CurlTransport::post(const Request& request, const CancelToken& cancel
             ourVerdict = HttpResult::Outcome::IdleTimeout;
             break;
         }
-        curl_multi_poll(multi.get(), nullptr, 0, 50, nullptr);
+        curl_multi_poll(multi, nullptr, 0, 50, nullptr);
     }
 
     CURLcode code = CURLE_OK;
     int pending = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &pending)) {
+    while (CURLMsg* msg = curl_multi_info_read(multi, &pending)) {
         if (msg->msg == CURLMSG_DONE && msg->easy_handle == e)
             code = msg->data.result;
     }
-    curl_multi_remove_handle(multi.get(), e);
+    curl_multi_remove_handle(multi, e);
 
     if (ourVerdict) {
         result.outcome = *ourVerdict;

@@ -685,19 +685,26 @@ void RunSession::onModelResult(const QJsonValue& requestId, int step,
         if (!r.refusal.isEmpty())
             data.insert(QStringLiteral("refusal"), r.refusal);
         m_ctx.journal->record(m_run.id, QStringLiteral("llm.response"), data);
-        if (auto s = m_ctx.store->setRunUsage(m_run.id, m_usage); !s) {
-            qCWarning(lcSupervisor).noquote()
-                << "could not record usage of" << m_run.id << ":" << s.error().toString();
+        const QJsonObject audited{{QStringLiteral("endpoint"), m_endpoint.name},
+                                  {QStringLiteral("model"), model},
+                                  {QStringLiteral("step"), step},
+                                  {QStringLiteral("status"), QStringLiteral("ok")},
+                                  {QStringLiteral("attempts"), r.attempts},
+                                  {QStringLiteral("input_tokens"), double(r.usage.inputTokens)},
+                                  {QStringLiteral("output_tokens"), double(r.usage.outputTokens)},
+                                  {QStringLiteral("cost_usd"), cost}};
+        // Usage and the audit row of a step in one commit: half the write transactions per
+        // step, and the two never disagree.
+        const Status recorded = m_ctx.store->transaction([&]() -> Status {
+            if (auto s = m_ctx.store->setRunUsage(m_run.id, m_usage); !s)
+                return s;
+            return m_ctx.tryAudit(QStringLiteral("engine"), QStringLiteral("llm.call"), m_run.id,
+                                  m_run.agentId, audited);
+        });
+        if (!recorded) {
+            qCWarning(lcSupervisor).noquote() << "could not record usage and audit of" << m_run.id
+                                              << ":" << recorded.error().toString();
         }
-        m_ctx.audit(QStringLiteral("engine"), QStringLiteral("llm.call"), m_run.id, m_run.agentId,
-                    {{QStringLiteral("endpoint"), m_endpoint.name},
-                     {QStringLiteral("model"), model},
-                     {QStringLiteral("step"), step},
-                     {QStringLiteral("status"), QStringLiteral("ok")},
-                     {QStringLiteral("attempts"), r.attempts},
-                     {QStringLiteral("input_tokens"), double(r.usage.inputTokens)},
-                     {QStringLiteral("output_tokens"), double(r.usage.outputTokens)},
-                     {QStringLiteral("cost_usd"), cost}});
         send({{QStringLiteral("type"), QStringLiteral("result")},
               {QStringLiteral("id"), requestId},
               {QStringLiteral("ok"), true},

@@ -9,8 +9,9 @@
 
 namespace vivarium {
 
-void SupervisorContext::audit(const QString& actor, const QString& action, const QString& runId,
-                              const QString& agentId, const QJsonObject& details) const
+Status SupervisorContext::tryAudit(const QString& actor, const QString& action,
+                                   const QString& runId, const QString& agentId,
+                                   const QJsonObject& details) const
 {
     AuditRecord r;
     r.actor = actor;
@@ -18,7 +19,15 @@ void SupervisorContext::audit(const QString& actor, const QString& action, const
     r.runId = runId;
     r.agentId = agentId;
     r.details = details;
-    if (auto s = store->appendAudit(r); !s) {
+    if (auto s = store->appendAudit(r); !s)
+        return std::unexpected(s.error());
+    return {};
+}
+
+void SupervisorContext::audit(const QString& actor, const QString& action, const QString& runId,
+                              const QString& agentId, const QJsonObject& details) const
+{
+    if (auto s = tryAudit(actor, action, runId, agentId, details); !s) {
         qCWarning(lcSupervisor).noquote() << "could not write audit row" << action << "of" << runId
                                           << ":" << s.error().toString();
     }

@@ -42,6 +42,9 @@ struct SupervisorContext
     /** Receives model-call results on the supervisor's thread; outlives every call. */
     QObject* resultTarget = nullptr;
 
+    /** Append an audit row; the caller decides what a failure means. */
+    Status tryAudit(const QString& actor, const QString& action, const QString& runId,
+                    const QString& agentId, const QJsonObject& details) const;
     /** Append an audit row; a failure is logged, never fatal to the run. */
     void audit(const QString& actor, const QString& action, const QString& runId,
                const QString& agentId, const QJsonObject& details) const;

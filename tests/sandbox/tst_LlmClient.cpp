@@ -606,6 +606,35 @@ private slots:
 
     void parallelToolCalls();
 
+    void connectionIsReusedAcrossCalls_data() { text_data(); }
+
+    void connectionIsReusedAcrossCalls()
+    {
+        // Vendors keep connections alive; a new TCP (and TLS) handshake per step would be
+        // most of the loop's overhead. A closed connection is replaced without an error.
+        QFETCH(ModelApi, api);
+        QFETCH(bool, stream);
+        const LlmRequest request = simpleRequest(stream);
+        const QJsonObject turn{{QStringLiteral("text"), QStringLiteral("hi")}};
+        QVERIFY(call(api, {turn}, request).has_value());
+        const int afterFirst = m_server.connectionsAccepted();
+        for (int i = 0; i < 3; ++i) {
+            const auto r = call(api, {turn}, request);
+            QVERIFY2(r.has_value(), r ? "" : qPrintable(r.error().message));
+        }
+        QCOMPARE(m_server.connectionsAccepted(), afterFirst);
+
+        QJsonObject closing = turn;
+        closing.insert(QStringLiteral("close"), true);
+        for (int i = 0; i < 3; ++i) {
+            const auto r = call(api, {closing}, request);
+            QVERIFY2(r.has_value(), r ? "" : qPrintable(r.error().message));
+        }
+        // The first closing answer still came on the kept connection; the next two needed one
+        // each.
+        QCOMPARE(m_server.connectionsAccepted(), afterFirst + 2);
+    }
+
     void argumentsSplitAtEveryByte_data()
     {
         QTest::addColumn<ModelApi>("api");

@@ -58,6 +58,12 @@ struct Plan
     bool chunked = false;
     int gapMs = 0;
     enum class End { Close, Reset, Hang } end = End::Close;
+    /**
+     * End::Close on a persistent connection: finish the response and wait for the next
+     * request instead of closing, as the vendors' servers do (HTTP/1.1 keep-alive).
+     */
+    bool keepAlive = false;
+    std::function<void()> done; ///< called when a kept-alive response is complete
     // progress
     bool headWritten = false;
     qsizetype next = 0;
@@ -450,11 +456,19 @@ QByteArray responseHead(int status, const QByteArray& contentType, qsizetype con
     return head;
 }
 
+/** Turn the `Connection: close` of a head into keep-alive. */
+void keepConnectionAlive(Plan& p)
+{
+    p.head.replace("Connection: close\r\n", "Connection: keep-alive\r\n");
+    p.keepAlive = true;
+}
+
 struct Connection
 {
     QByteArray buffer;
     bool headersParsed = false;
     bool handled = false;
+    std::weak_ptr<Connection> self;
     qsizetype bodyStart = 0;
     qsizetype contentLength = 0;
     FakeModelServer::Request request;
@@ -485,6 +499,11 @@ void pump(const QPointer<QTcpSocket>& guarded, const std::shared_ptr<Plan>& plan
     case Plan::End::Close:
         if (plan->chunked)
             socket->write("0\r\n\r\n");
+        if (plan->keepAlive && plan->done) {
+            socket->flush();
+            plan->done();
+            break;
+        }
         socket->disconnectFromHost();
         break;
     case Plan::End::Reset:
@@ -537,6 +556,7 @@ struct FakeModelServer::Private
     QJsonArray script;
     qsizetype next = 0;
     int served = 0;
+    int connections = 0;
     qint64 serial = 0;
     bool repeat = false;
     bool byStep = false;
@@ -550,7 +570,7 @@ struct FakeModelServer::Private
 
     void onNewConnection();
     void onReadyRead(QTcpSocket* socket, Connection& conn);
-    void respond(QTcpSocket* socket, Request request);
+    void respond(QTcpSocket* socket, Request request, const std::shared_ptr<Connection>& conn);
     std::shared_ptr<Plan> plan(const QJsonObject& turnJson, int turnIndex, qint64 serial,
                                Format format, const QJsonObject& body);
     QString resolve(const QString& path) const;
@@ -559,8 +579,13 @@ struct FakeModelServer::Private
 void FakeModelServer::Private::onNewConnection()
 {
     while (QTcpSocket* socket = server->nextPendingConnection()) {
+        {
+            QMutexLocker lock(&mutex);
+            ++connections;
+        }
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         auto conn = std::make_shared<Connection>();
+        conn->self = conn;
         QObject::connect(socket, &QTcpSocket::readyRead, socket,
                          [this, socket, conn] { onReadyRead(socket, *conn); });
         QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
@@ -569,11 +594,13 @@ void FakeModelServer::Private::onNewConnection()
 
 void FakeModelServer::Private::onReadyRead(QTcpSocket* socket, Connection& conn)
 {
+    conn.buffer += socket->readAll();
     if (conn.handled) {
-        socket->readAll(); // one request per connection
+        // The next request of a kept-alive connection waits until this answer is complete.
+        if (conn.buffer.size() > 256 * 1024)
+            socket->abort();
         return;
     }
-    conn.buffer += socket->readAll();
     if (!conn.headersParsed) {
         const qsizetype end = conn.buffer.indexOf("\r\n\r\n");
         if (end < 0) {
@@ -605,12 +632,13 @@ void FakeModelServer::Private::onReadyRead(QTcpSocket* socket, Connection& conn)
         return;
     conn.handled = true;
     conn.request.body = conn.buffer.mid(conn.bodyStart, conn.contentLength);
-    conn.buffer.clear();
+    conn.buffer.remove(0, conn.bodyStart + conn.contentLength);
     conn.request.json = QJsonDocument::fromJson(conn.request.body).object();
-    respond(socket, conn.request);
+    respond(socket, conn.request, conn.self.lock());
 }
 
-void FakeModelServer::Private::respond(QTcpSocket* socket, Request request)
+void FakeModelServer::Private::respond(QTcpSocket* socket, Request request,
+                                       const std::shared_ptr<Connection>& conn)
 {
     std::optional<Format> format;
     if (request.path == "/v1/chat/completions")
@@ -668,6 +696,26 @@ void FakeModelServer::Private::respond(QTcpSocket* socket, Request request)
     if (p->end == Plan::End::Hang && p->head.isEmpty())
         return; // read the request, never answer
     const QPointer<QTcpSocket> guarded(socket);
+    // Persistent unless the client or the script says otherwise: an error in the middle of a
+    // stream (reset) or a hang ends the connection anyway.
+    const bool closeAfterTurn = turn.value(QLatin1String("close")).toBool();
+    const bool clientCloses =
+        request.header("connection").compare("close", Qt::CaseInsensitive) == 0;
+    if (p->end == Plan::End::Close && !clientCloses && !closeAfterTurn && conn) {
+        keepConnectionAlive(*p);
+        const std::weak_ptr<Connection> weak = conn;
+        p->done = [this, guarded, weak] {
+            const auto c = weak.lock();
+            QTcpSocket* s = guarded.data();
+            if (!c || s == nullptr)
+                return;
+            c->handled = false;
+            c->headersParsed = false;
+            c->request = Request();
+            if (!c->buffer.isEmpty())
+                onReadyRead(s, *c);
+        };
+    }
     QTimer::singleShot(p->delayMs, Qt::PreciseTimer, socket, [guarded, p] { pump(guarded, p); });
 }
 
@@ -981,6 +1029,12 @@ int FakeModelServer::turnsServed() const
 {
     QMutexLocker lock(&d->mutex);
     return d->served;
+}
+
+int FakeModelServer::connectionsAccepted() const
+{
+    QMutexLocker lock(&d->mutex);
+    return d->connections;
 }
 
 bool FakeModelServer::waitForRequests(int count, int timeoutMs) const

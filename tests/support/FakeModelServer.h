@@ -63,6 +63,10 @@ namespace testsupport {
  *   "piece_chars": N                       text/arguments per delta event (default 4)
  *   "delay_ms": N                          wait before sending anything
  *   "headers": {"name": "value"}           extra response headers
+ *   "close": true                          close the connection after this answer (by
+ *                                          default connections persist, HTTP/1.1 keep-alive,
+ *                                          as the vendors' servers do, unless the request
+ *                                          says `Connection: close`)
  * Failure modes:
  *   "status": 429|500|401|...              error response with the vendor's error JSON:
  *                                          OpenAI {"error":{"message","type","param","code"}},
@@ -132,6 +136,8 @@ public:
     void clearRequests();
     /** Turns consumed so far. */
     int turnsServed() const;
+    /** TCP connections accepted since start: how a test sees that a client reuses them. */
+    int connectionsAccepted() const;
     /** Blocks until `count` requests were recorded or `timeoutMs` passed. */
     bool waitForRequests(int count, int timeoutMs) const;
 
