@@ -101,6 +101,10 @@ int cmdScheduleList(Invocation& inv);
 int cmdScheduleRemove(Invocation& inv);
 int cmdSchedulePause(Invocation& inv);
 int cmdScheduleResume(Invocation& inv);
+int cmdSettingsList(Invocation& inv);
+int cmdSettingsGet(Invocation& inv);
+int cmdSettingsSet(Invocation& inv);
+int cmdSettingsUnset(Invocation& inv);
 
 /** Entry point used by main(): dispatches argv to a command. */
 int run(int argc, char** argv);

@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 // vivarium model add|list|rm: model endpoint profiles; keys go to the vault, never the store.
 #include "Cli.h"
+#include "SecretInput.h"
 #include "TextTable.h"
 
 #include "vivarium/core/AgentDefinition.h"
@@ -21,18 +22,6 @@ namespace {
 QString secretKeyFor(const QString& endpoint)
 {
     return QStringLiteral("model-endpoint/%1/api-key").arg(endpoint);
-}
-
-/** The whole of stdin, without the trailing newline a shell or `echo` adds. */
-QByteArray readStdin()
-{
-    QFile in;
-    if (!in.open(stdin, QIODevice::ReadOnly))
-        return {};
-    QByteArray all = in.read(64 * 1024);
-    while (all.endsWith('\n') || all.endsWith('\r'))
-        all.chop(1);
-    return all;
 }
 
 std::optional<double> parsePrice(const QCommandLineParser& p, const QCommandLineOption& o, bool* ok)
@@ -123,7 +112,7 @@ int cmdModelAdd(Invocation& inv)
 
     QByteArray key;
     if (p.isSet(keyStdin)) {
-        key = readStdin();
+        key = readStdinSecret();
         if (key.isEmpty())
             return usageError(inv.commandName(),
                               QStringLiteral("--key-stdin: no key on standard input"));

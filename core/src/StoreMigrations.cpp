@@ -152,11 +152,21 @@ constexpr std::array<const char*, 6> V4{
     R"sql(ALTER TABLE runs ADD COLUMN scheduled_for TEXT)sql",
 };
 
-constexpr std::array<Migration, 4> All{{
+// Typed settings (core/Settings.h).
+constexpr const char* V5[] = {
+    R"sql(CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ))sql",
+};
+
+constexpr std::array<Migration, 5> All{{
     {1, "agents and agent versions", V1},
     {2, "runs and run events", V2},
     {3, "model endpoints, audit trail, run usage", V3},
     {4, "schedules, scheduled_for of runs", V4},
+    {5, "settings", V5},
 }};
 
 } // namespace

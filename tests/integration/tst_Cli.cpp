@@ -83,6 +83,43 @@ private slots:
         QVERIFY(g.out.contains("doctor"));
     }
 
+    void settings()
+    {
+        QTemporaryDir fresh;
+        const QString d = fresh.filePath(QStringLiteral("d"));
+        auto r = runCli(d, {QStringLiteral("settings"), QStringLiteral("get"),
+                            QStringLiteral("runs.max_concurrent")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        QCOMPARE(r.out.trimmed(), QByteArray("4"));
+        r = runCli(d, {QStringLiteral("settings"), QStringLiteral("set"),
+                       QStringLiteral("runs.max_concurrent"), QStringLiteral("0")});
+        QVERIFY2(r.exitCode == 2, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains("runs.max_concurrent") && r.err.contains("from 1 to 64"),
+                 qPrintable(r.describe()));
+        r = runCli(d, {QStringLiteral("settings"), QStringLiteral("set"), QStringLiteral("nope"),
+                       QStringLiteral("1")});
+        QVERIFY2(r.exitCode == 1 && r.err.contains("unknown setting"), qPrintable(r.describe()));
+        r = runCli(d, {QStringLiteral("settings"), QStringLiteral("set"),
+                       QStringLiteral("runs.max_concurrent"), QStringLiteral("2")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        r = runCli(d,
+                   {QStringLiteral("settings"), QStringLiteral("list"), QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        bool found = false;
+        for (const QJsonValue& v : json(r).array()) {
+            const QJsonObject o = v.toObject();
+            if (o.value(QStringLiteral("key")).toString() == QLatin1String("runs.max_concurrent")) {
+                found = true;
+                QCOMPARE(o.value(QStringLiteral("value")).toString(), QStringLiteral("2"));
+                QCOMPARE(o.value(QStringLiteral("set")).toBool(), true);
+            }
+        }
+        QVERIFY(found);
+        r = runCli(d, {QStringLiteral("settings"), QStringLiteral("unset"),
+                       QStringLiteral("runs.max_concurrent")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("4 (default)"), qPrintable(r.describe()));
+    }
+
     void emptyListings()
     {
         QTemporaryDir fresh;

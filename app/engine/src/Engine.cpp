@@ -3,6 +3,7 @@
 #include "vivarium/engine/Engine.h"
 
 #include "vivarium/core/Logging.h"
+#include "vivarium/core/Settings.h"
 #include "vivarium/scheduler/ScheduleLauncher.h"
 
 namespace vivarium {
@@ -82,6 +83,9 @@ Status Engine::start()
     m_lock = std::move(*lock);
     m_store = std::move(*store);
     m_secrets = std::move(*secrets);
+    // A stored setting wins over the built-in default (`vivarium settings set ...`).
+    if (Settings settings(*m_store); settings.isSet(QStringLiteral("runs.max_concurrent")))
+        m_options.maxConcurrentRuns = settings.maxConcurrentRuns();
     m_supervisor =
         std::make_unique<RunSupervisor>(m_store.get(), m_secrets.get(), m_paths, m_options);
     if (m_schedulingEnabled) {

@@ -291,6 +291,14 @@ public:
     /** Record the instant a run was started for (runs created through RunSupervisor). */
     Status setRunScheduledFor(const QString& runId, const QDateTime& scheduledFor);
 
+    // --- settings (typed access: vivarium/core/Settings.h) --------------------------------
+
+    /** A setting's stored text; NotFound when never set. */
+    Result<QString> setting(const QString& key) const;
+    Status setSetting(const QString& key, const QString& value);
+    /** NotFound if absent. */
+    Status removeSetting(const QString& key);
+
     // --- transactions ---------------------------------------------------------------------
 
     /**
