@@ -176,6 +176,7 @@ int main(int argc, char** argv)
         setup.grants = {grant};
         setup.options.resolver = dns;
         setup.options.localEndpoints = {endpoint};
+        setup.options.credentials = std::make_shared<VaultCredentialSource>(&secrets);
         setup.secrets = &secrets;
         SecretRedactor model;
         model.addSecret("sk-bench-model-key-000");

@@ -12,15 +12,28 @@ fi
 PACKAGES=(
     # toolchain
     build-essential cmake ninja-build pkg-config
-    # Qt 6.4 (Core, Network, Sql + SQLite driver, Widgets, Test, HttpServer, Charts)
-    qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-charts-dev libgl-dev
+    # Qt 6.4 (Core, Network, Sql + SQLite driver, Widgets, Test, Charts)
+    # (Qt6Charts' CMake config needs Qt6OpenGL's, which qt6-charts-dev does not pull in)
+    qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-charts-dev libgl-dev
+    libqt6opengl6-dev
+    # the desktop app's SVG icons (Qt SVG and its icon engine plugin)
+    qt6-svg-dev
     # libraries named in the README's dependency list
     qtkeychain-qt6-dev libcurl4-openssl-dev nlohmann-json3-dev libsodium-dev libseccomp-dev
     # run time: the sandbox
     bubblewrap
+    # the HTTP API's request parser (Qt HttpServer 6.4 cannot bound body or header sizes)
+    libhttp-parser-dev
+    # benchmarks: the HTTP load generator of bench/run.sh api
+    wrk
     # tests: a real secret service, an X server for screenshots
     gnome-keyring dbus-x11 xvfb
 )
+# Node.js and npm run the test-only tools of tests/npm; machines that already have them (from
+# NodeSource, nvm) keep theirs.
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -21,6 +21,8 @@ serve)
     ;;
 test)
     scripts/install-deps.sh
+    # Test-only tools from npm (OAuth server, SSE client, webhook verifier): tests/npm.
+    (cd tests/npm && npm ci --no-audit --no-fund --loglevel=error)
     cmake --preset ci
     cmake --build --preset ci -j "$jobs"
     exec ctest --preset ci "$@"

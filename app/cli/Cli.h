@@ -101,10 +101,26 @@ int cmdScheduleList(Invocation& inv);
 int cmdScheduleRemove(Invocation& inv);
 int cmdSchedulePause(Invocation& inv);
 int cmdScheduleResume(Invocation& inv);
+int cmdApiKeyCreate(Invocation& inv);
+int cmdApiKeyList(Invocation& inv);
+int cmdApiKeyRevoke(Invocation& inv);
+int cmdConnect(Invocation& inv); // ConnectCommands.cpp
+int cmdConnectionsList(Invocation& inv);
+int cmdConnectionsTest(Invocation& inv);
+int cmdConnectionsRefresh(Invocation& inv);
+int cmdConnectionsRemove(Invocation& inv);
+int cmdOAuthAppSet(Invocation& inv);
+int cmdOAuthAppList(Invocation& inv);
+int cmdOAuthAppRemove(Invocation& inv);
 int cmdSettingsList(Invocation& inv);
 int cmdSettingsGet(Invocation& inv);
 int cmdSettingsSet(Invocation& inv);
 int cmdSettingsUnset(Invocation& inv);
+int cmdVaultInit(Invocation& inv); // VaultCommands.cpp
+int cmdVaultStatus(Invocation& inv);
+int cmdVaultRotate(Invocation& inv);
+/** Lets a passphrase vault ask at the terminal (no echo); called once before any command. */
+void installVaultPassphrasePrompt();
 
 /** Entry point used by main(): dispatches argv to a command. */
 int run(int argc, char** argv);

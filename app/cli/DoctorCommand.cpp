@@ -4,6 +4,8 @@
 #include "Cli.h"
 
 #include "vivarium/core/EngineLock.h"
+#include "vivarium/core/SecretStore.h"
+#include "vivarium/core/Settings.h"
 #include "vivarium/sandbox/HostProbe.h"
 
 #include <QFileInfo>
@@ -39,8 +41,11 @@ int cmdDoctor(Invocation& inv)
     // Store: opened (and migrated) only if it already exists; doctor creates nothing.
     QJsonObject store{{QStringLiteral("path"), paths.storeFile()},
                       {QStringLiteral("latest_schema"), Store::latestSchemaVersion()}};
+    QString secretsSetting = QStringLiteral("auto");
     if (QFileInfo::exists(paths.storeFile())) {
         auto s = Store::open(paths.storeFile());
+        if (s)
+            secretsSetting = Settings(**s).secretBackend();
         if (!s) {
             healthy = false;
             store.insert(QStringLiteral("error"), s.error().toString());
@@ -72,6 +77,23 @@ int cmdDoctor(Invocation& inv)
                   QJsonObject{{QStringLiteral("running"), holder.has_value()},
                               {QStringLiteral("pid"), holder ? QJsonValue(double(*holder))
                                                              : QJsonValue(QJsonValue::Null)}});
+
+    // Secrets: which backend and why. The keychain is probed (an entry written, read and
+    // deleted); the vault is only inspected, never unlocked or created.
+    const SecretBackendDiagnosis sec = SecretStore::diagnose(paths, secretsSetting);
+    healthy = healthy && sec.healthy;
+    report.insert(QStringLiteral("secrets"),
+                  QJsonObject{{QStringLiteral("setting"), sec.setting},
+                              {QStringLiteral("backend"), sec.backend},
+                              {QStringLiteral("reason"), sec.reason},
+                              {QStringLiteral("healthy"), sec.healthy},
+                              {QStringLiteral("keychain_service"), sec.keychainService},
+                              {QStringLiteral("keychain_probed"), sec.keychainProbed},
+                              {QStringLiteral("keychain_answers"), sec.keychainAnswers},
+                              {QStringLiteral("keychain_detail"), sec.keychainDetail},
+                              {QStringLiteral("vault_file"), sec.vaultFile},
+                              {QStringLiteral("vault_exists"), sec.vaultExists},
+                              {QStringLiteral("vault_key_source"), sec.vaultKeySource}});
 
     // Host isolation features
     const QList<HostFeature> features = HostProbe::probe();
@@ -125,6 +147,15 @@ int cmdDoctor(Invocation& inv)
     }
     line(QStringLiteral("Engine"),
          holder ? QStringLiteral("running (pid %1)").arg(*holder) : QStringLiteral("not running"));
+    const QString indent(17, QLatin1Char(' '));
+    line(QStringLiteral("Secrets"), (sec.backend.isEmpty() ? QStringLiteral("NONE") : sec.backend) +
+                                        QStringLiteral(" (%1)").arg(sec.reason));
+    t += indent + QStringLiteral("keychain: %1\n").arg(sec.keychainDetail);
+    t += indent +
+         QStringLiteral("vault: %1 (%2), %3\n")
+             .arg(sec.vaultFile,
+                  sec.vaultExists ? QStringLiteral("exists") : QStringLiteral("not created yet"),
+                  sec.vaultKeySource);
     t += QStringLiteral("Sandbox tiers (an agent's min_tier is never undercut)\n");
     for (const TierSupport& tier : tiers)
         t += QStringLiteral("  %1 %2 %3\n")

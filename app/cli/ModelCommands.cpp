@@ -6,6 +6,7 @@
 #include "TextTable.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/ModelEndpoints.h"
 #include "vivarium/core/SecretStore.h"
 
 #include <QFile>
@@ -18,11 +19,6 @@
 namespace vivarium::cli {
 
 namespace {
-
-QString secretKeyFor(const QString& endpoint)
-{
-    return QStringLiteral("model-endpoint/%1/api-key").arg(endpoint);
-}
 
 std::optional<double> parsePrice(const QCommandLineParser& p, const QCommandLineOption& o, bool* ok)
 {
@@ -71,100 +67,70 @@ int cmdModelAdd(Invocation& inv)
     if (auto stop = inv.parse(p, QStringLiteral("Add or update a model endpoint."), 1, 1))
         return *stop;
 
-    const QString name = p.positionalArguments().first();
-    if (!AgentLoader::isValidId(name))
-        return usageError(
-            inv.commandName(),
-            QStringLiteral("endpoint name \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}").arg(name));
-    const QString apiName = p.value(api);
-    if (apiName != QLatin1String("openai") && apiName != QLatin1String("anthropic"))
-        return usageError(
-            inv.commandName(),
-            QStringLiteral("--api must be openai or anthropic, got \"%1\"").arg(apiName));
-    const QUrl url(p.value(baseUrl), QUrl::StrictMode);
-    if (!p.isSet(baseUrl) || !url.isValid() ||
-        (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
-        url.host().isEmpty() || !url.userInfo().isEmpty() || url.hasQuery() || url.hasFragment())
-        return usageError(inv.commandName(),
-                          QStringLiteral("--base-url must be an http(s) URL with a host and no "
-                                         "credentials, query or fragment, got \"%1\"")
-                              .arg(p.value(baseUrl)));
     if (p.isSet(keyStdin) && p.isSet(noKey))
         return usageError(inv.commandName(),
                           QStringLiteral("--key-stdin and --no-key exclude each other"));
+    if (!p.isSet(baseUrl))
+        return usageError(inv.commandName(), QStringLiteral("missing --base-url URL"));
     bool pricesOk = true;
-    const auto in = parsePrice(p, priceIn, &pricesOk);
-    const auto out = parsePrice(p, priceOut, &pricesOk);
+    ModelEndpointChange change;
+    change.name = p.positionalArguments().first();
+    change.api = p.value(api);
+    change.baseUrl = p.value(baseUrl);
+    change.inputPricePerMTok = parsePrice(p, priceIn, &pricesOk);
+    change.outputPricePerMTok = parsePrice(p, priceOut, &pricesOk);
     if (!pricesOk)
         return usageError(inv.commandName(), QStringLiteral("prices must be non-negative numbers"));
+    // Checked before the key is read, so a typo in a flag does not swallow stdin for nothing.
+    if (auto ok = ModelEndpoints::check(change); !ok)
+        return usageError(inv.commandName(), ok.error().message);
+    for (const QString& w : ModelEndpoints::warnings(change.api, change.baseUrl))
+        printErr(QStringLiteral("vivarium: warning: ") + w);
 
-    QString path = url.path();
-    while (path.endsWith(QLatin1Char('/')))
-        path.chop(1);
-    if (apiName == QLatin1String("anthropic") && path.endsWith(QLatin1String("/v1")))
-        printErr(QStringLiteral("vivarium: warning: Anthropic base URLs do not include /v1 (the "
-                                "client adds /v1/messages); did you mean %1?")
-                     .arg(url.adjusted(QUrl::RemovePath).toString() + path.chopped(3)));
-    if (apiName == QLatin1String("openai") && !path.endsWith(QLatin1String("/v1")) &&
-        !path.contains(QLatin1String("/v1/")))
-        printErr(QStringLiteral("vivarium: warning: OpenAI-compatible base URLs usually end in /v1 "
-                                "(the client adds /chat/completions)"));
-
-    QByteArray key;
     if (p.isSet(keyStdin)) {
-        key = readStdinSecret();
-        if (key.isEmpty())
+        change.key = ModelEndpointChange::Key::Set;
+        change.newKey = readStdinSecret();
+        if (change.newKey.isEmpty())
             return usageError(inv.commandName(),
                               QStringLiteral("--key-stdin: no key on standard input"));
-        if (key.contains('\n') || key.contains('\r'))
+        if (auto ok = ModelEndpoints::check(change); !ok) {
+            change.newKey.fill('\0');
             return usageError(inv.commandName(),
-                              QStringLiteral("--key-stdin: the key must be a single line"));
+                              QStringLiteral("--key-stdin: ") + ok.error().message);
+        }
+    } else if (p.isSet(noKey)) {
+        change.key = ModelEndpointChange::Key::Drop;
     }
 
     auto store = inv.openStore();
     if (!store)
         return reportError(store.error());
-    auto existing = (*store)->modelEndpoint(name);
-    ModelEndpointRecord rec;
-    rec.name = name;
-    rec.api = apiName;
-    rec.baseUrl = url.adjusted(QUrl::StripTrailingSlash).toString();
-    rec.inputPricePerMTok = in;
-    rec.outputPricePerMTok = out;
-    QString keyNote;
-    if (!key.isEmpty() || p.isSet(noKey) || (existing && !existing->secretKey.isEmpty())) {
-        auto secrets = SecretStore::openDefault(inv.paths());
-        if (!secrets)
-            return reportError(secrets.error());
-        if (!key.isEmpty()) {
-            Status s = (*secrets)->write(secretKeyFor(name), key);
-            key.fill('\0');
-            if (!s)
-                return reportError(s.error());
-            rec.secretKey = secretKeyFor(name);
-            keyNote = QStringLiteral("API key stored in the vault");
-        } else if (p.isSet(noKey)) {
-            (void)(*secrets)->remove(secretKeyFor(name));
-            keyNote = QStringLiteral("no API key");
-        } else {
-            rec.secretKey = existing->secretKey; // re-adding to change the URL keeps the key
-            keyNote = QStringLiteral("kept the existing API key");
-        }
-    } else {
-        keyNote = QStringLiteral("no API key");
-    }
-    if (auto s = (*store)->saveModelEndpoint(rec); !s)
-        return reportError(s.error());
+    std::unique_ptr<SecretStore> secrets; // opened only when a key is involved
+    auto saved = ModelEndpoints::save(
+        **store,
+        [&]() -> Result<SecretStore*> {
+            auto opened = SecretStore::openDefault(inv.paths());
+            if (!opened)
+                return std::unexpected(opened.error());
+            secrets = std::move(*opened);
+            return secrets.get();
+        },
+        std::move(change));
+    if (!saved)
+        return reportError(saved.error());
+    const ModelEndpointRecord& rec = saved->record;
+    const QString& name = rec.name;
+    const QString& apiName = rec.api;
     if (p.isSet(jsonOption())) {
         printJson(QJsonObject{{QStringLiteral("name"), name},
                               {QStringLiteral("api"), apiName},
                               {QStringLiteral("base_url"), rec.baseUrl},
                               {QStringLiteral("has_key"), !rec.secretKey.isEmpty()},
-                              {QStringLiteral("updated"), existing.has_value()}});
+                              {QStringLiteral("updated"), saved->updated}});
     } else {
         printOut(QStringLiteral("%1 model endpoint %2 (%3, %4; %5)")
-                     .arg(existing ? QStringLiteral("Updated") : QStringLiteral("Added"), name,
-                          apiName, rec.baseUrl, keyNote));
+                     .arg(saved->updated ? QStringLiteral("Updated") : QStringLiteral("Added"),
+                          name, apiName, rec.baseUrl, saved->keyNote));
     }
     return ExitOk;
 }
@@ -235,29 +201,24 @@ int cmdModelRemove(Invocation& inv)
     auto store = inv.openStore();
     if (!store)
         return reportError(store.error());
-    auto existing = (*store)->modelEndpoint(name);
-    if (!existing)
-        return reportError(existing.error());
-    if (!existing->secretKey.isEmpty()) {
-        auto secrets = SecretStore::openDefault(inv.paths());
-        if (!secrets)
-            return reportError(secrets.error());
-        if (auto s = (*secrets)->remove(existing->secretKey);
-            !s && s.error().code != Error::Code::NotFound)
-            return reportError(s.error());
-    }
-    if (auto s = (*store)->removeModelEndpoint(name); !s)
-        return reportError(s.error());
-    QStringList users;
-    if (auto agents = (*store)->agentSummaries())
-        for (const AgentSummary& a : *agents)
-            if (a.modelEndpoint == name)
-                users << a.id;
+    std::unique_ptr<SecretStore> secrets;
+    auto users = ModelEndpoints::remove(
+        **store,
+        [&]() -> Result<SecretStore*> {
+            auto opened = SecretStore::openDefault(inv.paths());
+            if (!opened)
+                return std::unexpected(opened.error());
+            secrets = std::move(*opened);
+            return secrets.get();
+        },
+        name);
+    if (!users)
+        return reportError(users.error());
     printOut(QStringLiteral("Removed model endpoint %1").arg(name));
-    if (!users.isEmpty())
+    if (!users->isEmpty())
         printErr(QStringLiteral("vivarium: warning: agents still using it will fail until it is "
                                 "added again: %1")
-                     .arg(users.join(QStringLiteral(", "))));
+                     .arg(users->join(QStringLiteral(", "))));
     return ExitOk;
 }
 

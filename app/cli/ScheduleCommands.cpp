@@ -110,11 +110,9 @@ std::optional<int> durationOption(const QCommandLineParser& p, const QCommandLin
         return std::nullopt;
     const auto seconds = ScheduleRules::parseDuration(p.value(o));
     if (!seconds) {
-        return usageError(command,
-                          QStringLiteral("--%1: \"%2\" is not a duration such as 90s, 15m or "
-                                         "1h30m (at most %3)")
-                              .arg(o.names().constFirst(), p.value(o),
-                                   ScheduleRules::formatDuration(ScheduleRules::MaxDurationS)));
+        return usageError(
+            command, QStringLiteral("--%1: %2")
+                         .arg(o.names().constFirst(), ScheduleRules::durationProblem(p.value(o))));
     }
     *out = int(*seconds);
     return std::nullopt;
@@ -198,16 +196,11 @@ int cmdScheduleAdd(Invocation& inv)
     if (auto code = durationOption(p, jitter, inv.commandName(), &s.jitterS))
         return *code;
     if (p.isSet(input)) {
-        // Wrapped in an array so any JSON value (not only objects) is accepted.
-        QJsonParseError err{};
-        const QJsonDocument doc =
-            QJsonDocument::fromJson(QByteArray('[' + p.value(input).toUtf8() + ']'), &err);
-        if (err.error != QJsonParseError::NoError || doc.array().size() != 1)
-            return usageError(inv.commandName(), QStringLiteral("--input: not valid JSON: %1")
-                                                     .arg(err.error != QJsonParseError::NoError
-                                                              ? err.errorString()
-                                                              : QStringLiteral("one value")));
-        s.input = doc.array().at(0);
+        auto value = ScheduleRules::parseInput(p.value(input));
+        if (!value)
+            return usageError(inv.commandName(),
+                              QStringLiteral("--input: ") + value.error().message);
+        s.input = *value;
     }
     if (auto ok = ScheduleRules::validate(s); !ok)
         return reportError(ok.error(), inv.commandName());

@@ -31,42 +31,36 @@ bool matchesPattern(const QString& pattern, const QString& key)
 const QList<Settings::Definition>& Settings::definitions()
 {
     static const QList<Definition> all{
-        {QStringLiteral("secrets.backend"),
-         QStringLiteral("enum"),
-         QStringLiteral("auto"),
-         {QStringLiteral("auto"), QStringLiteral("keychain"), QStringLiteral("vault")},
-         0,
-         0,
+        {QStringLiteral("secrets.backend"), QStringLiteral("enum"), QStringLiteral("auto"),
+         {QStringLiteral("auto"), QStringLiteral("keychain"), QStringLiteral("vault")}, 0, 0,
          QStringLiteral("where secret values live: the OS keychain, the encrypted file vault, "
                         "or auto (the keychain where a secret service answers, else the vault)")},
-        {QStringLiteral("runs.max_concurrent"),
-         QStringLiteral("int"),
-         QStringLiteral("4"),
-         {},
-         1,
-         64,
-         QStringLiteral("runs that may execute at once; more wait in the queue")},
-        {QStringLiteral("api.enabled"),
-         QStringLiteral("bool"),
-         QStringLiteral("false"),
-         {},
-         0,
-         0,
+        {QStringLiteral("runs.max_concurrent"), QStringLiteral("int"), QStringLiteral("4"), {}, 1,
+         64, QStringLiteral("runs that may execute at once; more wait in the queue")},
+        {QStringLiteral("api.enabled"), QStringLiteral("bool"), QStringLiteral("false"), {}, 0, 0,
          QStringLiteral("serve the localhost HTTP API with the engine")},
-        {QStringLiteral("api.listen"),
-         QStringLiteral("listen"),
-         QStringLiteral("127.0.0.1:8765"),
-         {},
+        {QStringLiteral("api.listen"), QStringLiteral("listen"), QStringLiteral("127.0.0.1:8765"),
+         {}, 0, 0, QStringLiteral("address and port of the HTTP API (loopback only)")},
+        {QStringLiteral("oauth.<provider>.client_id"), QStringLiteral("string"), QString(), {}, 0,
+         0, QStringLiteral("client ID of your own OAuth app for a provider")},
+        // Webhook delivery (docs/webhooks.md); read when the engine starts.
+        {QStringLiteral("webhooks.max_attempts"), QStringLiteral("int"), QStringLiteral("15"), {},
+         1, 100, QStringLiteral("attempts per webhook delivery before it is dead")},
+        {QStringLiteral("webhooks.retry_base_ms"), QStringLiteral("int"), QStringLiteral("5000"),
+         {}, 10, 3'600'000,
+         QStringLiteral("webhook retry backoff base: attempt n+1 waits up to base * 2^(n-1)")},
+        {QStringLiteral("webhooks.timeout_s"), QStringLiteral("int"), QStringLiteral("15"), {}, 1,
+         300, QStringLiteral("seconds a webhook receiver has to answer one attempt")},
+        {QStringLiteral("webhooks.max_concurrent"), QStringLiteral("int"), QStringLiteral("4"), {},
+         1, 64, QStringLiteral("webhook deliveries in flight at once")},
+        {QStringLiteral("gui.close_to_tray"), QStringLiteral("bool"), QStringLiteral("true"), {},
+         0, 0,
+         QStringLiteral("closing the desktop app's window keeps the engine running in the "
+                        "system tray (Quit in the tray menu stops it)")},
+        {QStringLiteral("gui.autostart"), QStringLiteral("bool"), QStringLiteral("false"), {}, 0,
          0,
-         0,
-         QStringLiteral("address and port of the HTTP API (loopback only)")},
-        {QStringLiteral("oauth.<provider>.client_id"),
-         QStringLiteral("string"),
-         QString(),
-         {},
-         0,
-         0,
-         QStringLiteral("client ID of your own OAuth app for a provider")},
+         QStringLiteral("start the desktop app in the tray when you log in (an XDG autostart "
+                        "entry, ~/.config/autostart/vivarium.desktop)")},
     };
     return all;
 }
@@ -96,16 +90,14 @@ Result<QString> Settings::normalize(const QString& key, const QString& value)
     };
     if (def->type == QLatin1String("enum")) {
         if (!def->choices.contains(v))
-            return bad(
-                QStringLiteral("is not one of %1").arg(def->choices.join(QStringLiteral(", "))));
+            return bad(QStringLiteral("is not one of %1").arg(def->choices.join(QStringLiteral(", "))));
         return v;
     }
     if (def->type == QLatin1String("int")) {
         bool ok = false;
         const int n = v.toInt(&ok);
         if (!ok || n < def->min || n > def->max)
-            return bad(
-                QStringLiteral("is not a whole number from %1 to %2").arg(def->min).arg(def->max));
+            return bad(QStringLiteral("is not a whole number from %1 to %2").arg(def->min).arg(def->max));
         return QString::number(n);
     }
     if (def->type == QLatin1String("bool")) {

@@ -161,12 +161,120 @@ constexpr const char* V5[] = {
     ))sql",
 };
 
-constexpr std::array<Migration, 5> All{{
+// Provider connections: metadata only, secrets stay in the SecretStore.
+constexpr const char* V6[] = {
+    R"sql(CREATE TABLE connections (
+        name TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        auth TEXT NOT NULL CHECK (auth IN ('oauth2', 'api_key', 'basic', 'none')),
+        account TEXT,
+        scopes TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL DEFAULT 'untested'
+            CHECK (status IN ('ok', 'needs_reconnect', 'error', 'untested')),
+        status_reason TEXT,
+        expires_at TEXT,
+        checked_at TEXT,
+        meta TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ))sql",
+    R"sql(CREATE INDEX connections_provider ON connections(provider))sql",
+};
+
+// HTTP API: API keys (hashed) and Idempotency-Key records. Owned by StoreApi.cpp.
+// A key's secret is never stored: only its SHA-256 and the non-secret lookup prefix.
+constexpr const char* V7[] = {
+    R"sql(CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        prefix TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        hash BLOB NOT NULL CHECK (length(hash) = 32),
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    ))sql",
+    R"sql(CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL)sql",
+    R"sql(CREATE TABLE idempotency_keys (
+        api_key_id TEXT NOT NULL REFERENCES api_keys(id),
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        result_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (api_key_id, key)
+    ))sql",
+    R"sql(CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at))sql",
+    R"sql(CREATE INDEX runs_trigger ON runs("trigger"))sql",
+};
+
+// Webhook subscriptions, the delivery outbox and its attempt log. Owned by StoreWebhooks.cpp.
+// Signing secrets live in the SecretStore; rows only name their vault keys.
+constexpr const char* V8[] = {
+    R"sql(CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY NOT NULL,
+        url TEXT NOT NULL,
+        events TEXT NULL,
+        description TEXT,
+        run_id TEXT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        secret_ref TEXT NOT NULL,
+        previous_secret_ref TEXT NULL,
+        previous_expires_at TEXT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        disabled_reason TEXT,
+        disabled_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        rotated_at TEXT NULL
+    ))sql",
+    R"sql(CREATE INDEX webhooks_run ON webhooks(run_id) WHERE run_id IS NOT NULL)sql",
+    R"sql(CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY NOT NULL,
+        webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        event_type TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        run_id TEXT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'delivering', 'succeeded', 'failed', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NULL,
+        last_status_code INTEGER NULL,
+        last_error TEXT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT NULL
+    ))sql",
+    // One delivery per event and subscription, however often the event is reported.
+    R"sql(CREATE UNIQUE INDEX webhook_deliveries_event
+        ON webhook_deliveries(webhook_id, event_key))sql",
+    // The dispatcher's question: what is due next.
+    R"sql(CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at)
+        WHERE status = 'pending')sql",
+    R"sql(CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        duration_ms INTEGER NULL,
+        status_code INTEGER NULL,
+        error TEXT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN
+            ('in_flight', 'succeeded', 'retry', 'failed', 'dead', 'interrupted')),
+        next_attempt_at TEXT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+    ))sql",
+    R"sql(CREATE INDEX webhook_attempts_in_flight ON webhook_attempts(delivery_id)
+        WHERE outcome = 'in_flight')sql",
+};
+
+constexpr std::array<Migration, 8> All{{
     {1, "agents and agent versions", V1},
     {2, "runs and run events", V2},
     {3, "model endpoints, audit trail, run usage", V3},
     {4, "schedules, scheduled_for of runs", V4},
     {5, "settings", V5},
+    {6, "provider connections", V6},
+    {7, "API keys, idempotency keys", V7},
+    {8, "webhooks and their delivery outbox", V8},
 }};
 
 } // namespace

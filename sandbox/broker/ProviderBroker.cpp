@@ -4,7 +4,9 @@
 
 #include "BrokerLogging.h"
 
+#include "vivarium/core/Store.h"
 #include "vivarium/protocol/BrokerProtocol.h"
+#include "vivarium/protocol/JsonSchema.h"
 #include "vivarium/sandbox/LlmClient.h"
 
 #include <QFutureWatcher>
@@ -19,30 +21,6 @@ constexpr int PoolThreads = 16;
 constexpr qsizetype MaxAuditUrlChars = 512;
 
 Q_GLOBAL_STATIC(QThreadPool, providerPool)
-
-/** A `host:port` of the local-endpoints option in the form NormalizedUrl::endpoint() has. */
-QString normalizeEndpoint(const QString& text)
-{
-    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
-    if (colon <= 0)
-        return {};
-    QString host = text.left(colon);
-    bool ok = false;
-    const int port = text.mid(colon + 1).toInt(&ok);
-    if (!ok || port < 1 || port > 65535)
-        return {};
-    QHostAddress ip;
-    bool isIp = false;
-    const auto normalized = ProviderCallPolicy::normalizeHost(host, &ip, &isIp);
-    if (!normalized)
-        return {};
-    NormalizedUrl u;
-    u.host = *normalized;
-    u.hostIsIp = isIp;
-    u.ip = ip;
-    u.port = port;
-    return u.endpoint();
-}
 
 /** The runner's URL as far as an audit row may quote it: no query, no fragment, no controls. */
 QString auditableRawUrl(const QString& raw)
@@ -61,11 +39,6 @@ QString auditableRawUrl(const QString& raw)
             out += c;
     }
     return out;
-}
-
-bool hasSmuggleChar(const QByteArray& bytes)
-{
-    return bytes.contains('\r') || bytes.contains('\n') || bytes.contains('\0');
 }
 
 /** A body cut at the limit may end inside a character: drop that partial character. */
@@ -97,14 +70,18 @@ ProviderBroker::ProviderBroker(Setup setup, QObject* parent)
     , m_setup(std::move(setup))
     , m_policy(m_setup.grants, m_setup.options.maxRequestBodyBytes)
 {
+    m_catalog = m_setup.catalog ? m_setup.catalog : m_setup.options.catalog;
+    if (!m_catalog)
+        m_catalog = std::make_shared<const ProviderCatalog>(ProviderCatalog::load({}));
     m_credentials = m_setup.options.credentials;
     if (!m_credentials)
-        m_credentials = std::make_shared<VaultCredentialSource>(m_setup.secrets);
+        m_credentials =
+            std::make_shared<ConnectionCredentialSource>(m_setup.store, m_catalog, m_setup.secrets);
     m_resolver = m_setup.options.resolver;
     if (!m_resolver)
         m_resolver = std::make_shared<SystemResolver>();
     for (const QString& e : std::as_const(m_setup.options.localEndpoints)) {
-        const QString normalized = normalizeEndpoint(e);
+        const QString normalized = ProviderCallPolicy::normalizeEndpoint(e);
         if (normalized.isEmpty())
             qCWarning(lcBroker).noquote()
                 << "ignoring the local endpoint" << e << "(expected host:port)";
@@ -157,20 +134,110 @@ QJsonObject ProviderBroker::requestContext(const Pending& pending) const
         return {};
     const ProviderCallRequest& r = *pending.request;
     // What the runner sent is bounded before it goes in a row.
-    return {{QStringLiteral("provider"), m_textScrubber.scrub(r.provider.left(128))},
-            {QStringLiteral("connection"), m_textScrubber.scrub(r.connection.left(128))},
-            {QStringLiteral("method"), m_textScrubber.scrub(r.method.left(32))},
-            {QStringLiteral("url"), m_textScrubber.scrub(auditableRawUrl(r.url))}};
+    QJsonObject context{
+        {QStringLiteral("provider"), m_textScrubber.scrub(r.provider.left(128))},
+        {QStringLiteral("connection"), m_textScrubber.scrub(r.connection.left(128))},
+        {QStringLiteral("method"), m_textScrubber.scrub(r.method.left(32))},
+        {QStringLiteral("url"), m_textScrubber.scrub(auditableRawUrl(r.url))}};
+    if (r.isOperation())
+        context.insert(QStringLiteral("operation"), m_textScrubber.scrub(r.operation.left(128)));
+    return context;
 }
 
-QJsonObject ProviderBroker::callContext(const CheckedCall& call)
+QJsonObject ProviderBroker::callContext(const CheckedCall& call, const QString& operation)
 {
-    return {{QStringLiteral("provider"), call.grant.provider},
-            {QStringLiteral("connection"), call.grant.connection},
-            {QStringLiteral("method"), call.method},
-            {QStringLiteral("url"), call.url.auditUrl()},
-            {QStringLiteral("has_query"), call.url.hasQuery},
-            {QStringLiteral("pattern"), call.pattern}};
+    QJsonObject context{{QStringLiteral("provider"), call.grant.provider},
+                        {QStringLiteral("connection"), call.grant.connection},
+                        {QStringLiteral("method"), call.method},
+                        {QStringLiteral("url"), call.url.auditUrl()},
+                        {QStringLiteral("has_query"), call.url.hasQuery},
+                        {QStringLiteral("pattern"), call.pattern}};
+    if (!operation.isEmpty())
+        context.insert(QStringLiteral("operation"), operation);
+    return context;
+}
+
+std::expected<std::pair<ProviderCallRequest, ProviderGrant>, ProviderCallError>
+ProviderBroker::resolveOperation(const ProviderCallRequest& request) const
+{
+    const QString policy = QLatin1String(protocol::ErrorKind::Policy);
+    auto refusal = [](const QString& kind, const QString& rule, const QString& message) {
+        return std::unexpected(ProviderCallError{kind, rule, message});
+    };
+    QList<const ProviderGrant*> ofProvider;
+    QList<const ProviderGrant*> granting;
+    for (const ProviderGrant& g : m_setup.grants) {
+        if (g.provider != request.provider ||
+            (!request.connection.isEmpty() && g.connection != request.connection))
+            continue;
+        ofProvider.append(&g);
+        if (g.operations.contains(request.operation))
+            granting.append(&g);
+    }
+    const QString asked = request.connection.isEmpty()
+                              ? request.provider
+                              : request.provider + QLatin1Char('/') + request.connection;
+    if (ofProvider.isEmpty())
+        return refusal(policy, QStringLiteral("request.grant"),
+                       QStringLiteral("provider \"%1\" is not granted to this agent").arg(asked));
+    if (granting.isEmpty()) {
+        QStringList granted;
+        for (const ProviderGrant* g : std::as_const(ofProvider))
+            granted += g->operations;
+        granted.removeDuplicates();
+        return refusal(policy, QStringLiteral("operation.not_granted"),
+                       QStringLiteral("operation \"%1\" of %2 is not granted to this agent "
+                                      "(granted: %3)")
+                           .arg(request.operation, asked,
+                                granted.isEmpty() ? QStringLiteral("none")
+                                                  : granted.join(QStringLiteral(", "))));
+    }
+    if (granting.size() > 1)
+        return refusal(policy, QStringLiteral("request.grant"),
+                       QStringLiteral("several connections of \"%1\" grant \"%2\": name the "
+                                      "connection")
+                           .arg(request.provider, request.operation));
+    const ProviderGrant& grant = *granting.first();
+
+    auto manifest = m_catalog->find(request.provider);
+    if (!manifest)
+        return refusal(QLatin1String(protocol::ErrorKind::Config),
+                       QStringLiteral("operation.unknown_provider"), manifest.error().message);
+    const ProviderOperation* op = manifest->operation(request.operation);
+    if (!op)
+        return refusal(policy, QStringLiteral("operation.unknown"),
+                       QStringLiteral("provider \"%1\" has no operation \"%2\"")
+                           .arg(request.provider, request.operation));
+    // The runner validated too, but the broker trusts nothing from inside the sandbox.
+    const QStringList problems = JsonSchema::validate(op->parameters, request.args, 5);
+    if (!problems.isEmpty())
+        return refusal(policy, QStringLiteral("operation.args"),
+                       QStringLiteral("the arguments of %1 do not match its schema: %2")
+                           .arg(ProviderCatalog::toolName(request.provider, request.operation),
+                                problems.join(QStringLiteral("; "))));
+    QJsonObject meta;
+    if (m_setup.store) {
+        if (auto record = ConnectionCredentialSource::findConnection(*m_setup.store, grant.provider,
+                                                                     grant.connection))
+            meta = record->meta;
+    }
+    auto rendered = ProviderCatalog::render(*manifest, request.operation, request.args, meta);
+    if (!rendered)
+        return refusal(policy, QStringLiteral("operation.render"), rendered.error().message);
+
+    ProviderCallRequest raw;
+    raw.provider = grant.provider;
+    raw.connection = grant.connection;
+    raw.operation = request.operation;
+    raw.method = rendered->method;
+    raw.url = rendered->url;
+    for (const auto& [name, value] : std::as_const(rendered->headers))
+        raw.headers.append({QString::fromLatin1(name), QString::fromUtf8(value)});
+    raw.body = rendered->body;
+    ProviderGrant effective = grant;
+    if (effective.authorizedUris.isEmpty())
+        effective.authorizedUris = manifest->authorizedUris;
+    return std::make_pair(raw, effective);
 }
 
 bool ProviderBroker::dispatch(Pending& pending)
@@ -182,96 +249,71 @@ bool ProviderBroker::dispatch(Pending& pending)
                {});
         return false;
     }
+    // A manifest operation becomes the request its manifest describes, checked against the
+    // grant's URIs or the manifest's default ones; from here on it is like any other call.
+    std::optional<ProviderCallPolicy> operationPolicy;
+    if (pending.request->isOperation()) {
+        auto resolved = resolveOperation(*pending.request);
+        if (!resolved) {
+            refuse(pending, resolved.error(), requestContext(pending));
+            return false;
+        }
+        pending.request = resolved->first;
+        operationPolicy.emplace(QList<ProviderGrant>{resolved->second},
+                                m_setup.options.maxRequestBodyBytes);
+    }
     // a) + b): nothing has left the engine, no name has been looked up.
-    auto checked = m_policy.check(*pending.request);
+    auto checked = (operationPolicy ? *operationPolicy : m_policy).check(*pending.request);
     if (!checked) {
         refuse(pending, checked.error(), requestContext(pending));
         return false;
     }
     const CheckedCall& call = *checked;
-    const QJsonObject context = callContext(call);
+    const QString operation = pending.request->operation;
+    const QJsonObject context = callContext(call, operation);
     const bool local = m_localEndpoints.contains(call.url.endpoint());
 
     // e) prepared here, sent only after c) and d) on the worker: the credential of this
     // connection if the host is its bound host, and every credential of the run to redact.
     auto job = std::make_shared<ProviderCallJob>();
     job->scrubber.setModelRedactor(m_setup.modelRedactor);
-    QString credentialState = QStringLiteral("none");
+    job->call = call;
+    job->explicitlyLocal = local;
     auto credential = m_credentials->credential(call.grant.provider, call.grant.connection);
     if (!credential && credential.error().code != Error::Code::NotFound) {
+        // Conflict is the connection's state (needs_reconnect), not an unreadable vault.
+        const bool reconnect = credential.error().code == Error::Code::Conflict;
         refuse(pending,
-               {QLatin1String(protocol::ErrorKind::Config), QStringLiteral("credential.unreadable"),
+               {QLatin1String(protocol::ErrorKind::Config),
+                reconnect ? QStringLiteral("connection.needs_reconnect")
+                          : QStringLiteral("credential.unreadable"),
                 m_textScrubber.scrub(credential.error().message)},
                context);
         return false;
     }
-    if (credential) {
-        job->scrubber.addSecret(credential->secret);
-        if (credential->boundHost.isEmpty()) {
-            credentialState = QStringLiteral("unbound");
-        } else if (credential->boundHost != call.url.host) {
-            credentialState = QStringLiteral("not_bound_host");
-        } else {
-            const QByteArray header = credential->headerName.toLower();
-            const bool headerOk = !header.isEmpty() && header != "host" &&
-                                  header != "content-length" && header != "transfer-encoding" &&
-                                  !hasSmuggleChar(credential->headerName) &&
-                                  !header.contains(':') && !header.contains(' ');
-            if (!headerOk || hasSmuggleChar(credential->prefix) ||
-                hasSmuggleChar(credential->secret)) {
-                credential->secret.fill('\0');
-                refuse(pending,
-                       {QLatin1String(protocol::ErrorKind::Config),
-                        QStringLiteral("credential.malformed"),
-                        QStringLiteral("the credential of connection \"%1\" cannot go in an HTTP "
-                                       "header (bad header name, or CR/LF/NUL in the value)")
-                            .arg(call.grant.connection)},
-                       context);
-                return false;
-            }
-            for (const auto& [name, value] : call.headers) {
-                Q_UNUSED(value);
-                if (name.toLower() == header) {
-                    credential->secret.fill('\0');
-                    refuse(pending,
-                           {QLatin1String(protocol::ErrorKind::Policy),
-                            QStringLiteral("request.credential_header"),
-                            QStringLiteral("header \"%1\" may not be set: the broker puts the "
-                                           "connection's credential there")
-                                .arg(QString::fromLatin1(name))},
-                           context);
-                    return false;
-                }
-            }
-            if (call.url.scheme != QLatin1String("https") && !local) {
-                credential->secret.fill('\0');
-                refuse(pending,
-                       {QLatin1String(protocol::ErrorKind::Policy),
-                        QStringLiteral("credential.cleartext"),
-                        QStringLiteral("the credential of connection \"%1\" is only sent over "
-                                       "https (or to an explicitly local endpoint)")
-                            .arg(call.grant.connection)},
-                       context);
-                return false;
-            }
-            credentialState = QStringLiteral("injected");
-            job->credential = std::move(*credential);
-        }
-        if (!job->credential)
-            credential->secret.fill('\0');
+    std::optional<ProviderCredential> own;
+    if (credential)
+        own = std::move(*credential);
+    auto attached = ProviderCaller::attachCredential(*job, std::move(own), call.grant.connection);
+    if (!attached) {
+        refuse(pending, attached.error(), context);
+        return false;
     }
+    const QString credentialState = *attached;
     for (const ProviderGrant& g : std::as_const(m_setup.grants)) {
         if (g.provider == call.grant.provider && g.connection == call.grant.connection)
             continue;
         if (auto other = m_credentials->credential(g.provider, g.connection)) {
             job->scrubber.addSecret(other->secret);
             other->secret.fill('\0');
+            for (QByteArray& r : other->alsoRedact) {
+                job->scrubber.addSecret(r);
+                r.fill('\0');
+            }
         }
     }
 
-    job->call = call;
     job->resolver = m_resolver;
-    job->explicitlyLocal = local;
     job->maxResponseBytes = m_setup.options.maxResponseBytes;
     job->connectTimeoutMs = m_setup.options.connectTimeoutMs;
     job->totalTimeoutMs = m_setup.options.totalTimeoutMs;
@@ -307,7 +349,7 @@ void ProviderBroker::onDone(const Pending& pending, const CheckedCall& call,
                             const QString& credentialState, const ProviderCallOutcome& outcome)
 {
     m_inFlight = false;
-    QJsonObject audit = callContext(call);
+    QJsonObject audit = callContext(call, pending.request ? pending.request->operation : QString());
     audit.insert(QStringLiteral("credential"), credentialState);
     audit.insert(QStringLiteral("address"), outcome.address);
     audit.insert(QStringLiteral("bytes"), double(outcome.bytes));

@@ -27,6 +27,7 @@ namespace vivarium {
 
 class CancelToken;
 class SecretStore;
+class Store;
 
 /**
  * The broker side of `provider` messages for one run (docs/broker.md). Rules a) and b) and
@@ -34,9 +35,11 @@ class SecretStore;
  * answer and the audit row (g) come back here. One call at a time per run, in arrival order
  * (the runner waits for each anyway); every request gets an answer and an audit row.
  *
- * Extension point: a named manifest operation (the provider catalog issue) will arrive as
- * `{"call": {"operation": ..., "args": ...}}`, be turned into a ProviderCallRequest from the
- * manifest, and then take exactly the same path from check() on.
+ * A manifest operation arrives as `{"call": {"provider", "connection"?, "operation", "args"}}`:
+ * the grant must list the operation (else `operation.not_granted`), the arguments must match
+ * its schema, and the request rendered from the manifest then takes exactly the same path from
+ * check() on, against the grant's authorized URIs or, when the grant lists none, the
+ * manifest's (docs/providers.md).
  */
 class ProviderBroker : public QObject
 {
@@ -52,7 +55,11 @@ public:
         QList<ProviderGrant> grants;
         ProviderCallOptions options;
         SecretStore* secrets = nullptr; ///< for the default CredentialSource; may be null
-        SecretRedactor modelRedactor;   ///< the run's model key
+        /** Connection records: the default CredentialSource and operations' base URLs. */
+        Store* store = nullptr;
+        /** Null: the built-in manifests only. */
+        std::shared_ptr<const ProviderCatalog> catalog;
+        SecretRedactor modelRedactor; ///< the run's model key
         std::shared_ptr<CancelToken> cancel;
         /** Writes the `provider.call` audit row (details only). */
         std::function<void(const QJsonObject& details)> audit;
@@ -84,6 +91,9 @@ private:
     };
 
     void startNext();
+    /** An operation call as a raw request, and the grant (with its effective URIs) it uses. */
+    std::expected<std::pair<ProviderCallRequest, ProviderGrant>, ProviderCallError>
+    resolveOperation(const ProviderCallRequest& request) const;
     /** false: refused (answered and audited). */
     bool dispatch(Pending& pending);
     void onDone(const Pending& pending, const CheckedCall& call, const QString& credentialState,
@@ -92,10 +102,11 @@ private:
     void finish(const QJsonObject& answer, const QJsonObject& audit);
     /** provider, connection, method, url: what the audit row says about the request. */
     QJsonObject requestContext(const Pending& pending) const;
-    static QJsonObject callContext(const CheckedCall& call);
+    static QJsonObject callContext(const CheckedCall& call, const QString& operation);
 
     Setup m_setup;
     ProviderCallPolicy m_policy;
+    std::shared_ptr<const ProviderCatalog> m_catalog;
     std::shared_ptr<CredentialSource> m_credentials;
     std::shared_ptr<const HostResolver> m_resolver;
     QSet<QString> m_localEndpoints;  ///< normalized host:port

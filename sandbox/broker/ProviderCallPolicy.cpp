@@ -304,13 +304,32 @@ bool hasControlChar(const QByteArray& bytes)
 std::expected<ProviderCallRequest, QString> ProviderCallRequest::fromJson(const QJsonObject& call)
 {
     ProviderCallRequest r;
-    for (const char* key : {"provider", "connection"}) {
+    for (const char* key : {"provider", "connection", "operation"}) {
         const QJsonValue v = call.value(QLatin1String(key));
         if (!v.isUndefined() && !v.isNull() && !v.isString())
             return std::unexpected(QStringLiteral("\"%1\" must be a string").arg(key));
     }
     r.provider = call.value(QStringLiteral("provider")).toString();
     r.connection = call.value(QStringLiteral("connection")).toString();
+    if (call.contains(QStringLiteral("operation"))) {
+        // A manifest operation: the broker builds the request itself from the manifest.
+        r.operation = call.value(QStringLiteral("operation")).toString();
+        if (r.operation.isEmpty())
+            return std::unexpected(QStringLiteral("\"operation\" may not be empty"));
+        if (r.provider.isEmpty())
+            return std::unexpected(QStringLiteral("an operation call names its \"provider\""));
+        for (const char* key : {"method", "url", "headers", "body"}) {
+            if (call.contains(QLatin1String(key)))
+                return std::unexpected(
+                    QStringLiteral("an operation call has no \"%1\": the manifest gives it")
+                        .arg(key));
+        }
+        const QJsonValue args = call.value(QStringLiteral("args"));
+        if (!args.isUndefined() && !args.isNull() && !args.isObject())
+            return std::unexpected(QStringLiteral("\"args\" must be an object"));
+        r.args = args.toObject();
+        return r;
+    }
     const QJsonValue method = call.value(QStringLiteral("method"));
     if (!method.isString())
         return std::unexpected(QStringLiteral("\"method\" must be a string"));
@@ -614,6 +633,30 @@ ProviderCallPolicy::validateHeaders(const QList<QPair<QString, QString>>& header
                       QStringLiteral("the headers are larger than %1 bytes").arg(MaxHeaderBytes),
                       QLatin1String(protocol::ErrorKind::TooLarge));
     return out;
+}
+
+QString ProviderCallPolicy::patternProblem(const QString& pattern)
+{
+    return parsePattern(pattern).problem;
+}
+
+QString ProviderCallPolicy::normalizeEndpoint(const QString& text)
+{
+    const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
+    if (colon <= 0)
+        return {};
+    const QString host = text.left(colon);
+    bool ok = false;
+    const int port = text.mid(colon + 1).toInt(&ok);
+    if (!ok || port < 1 || port > 65535)
+        return {};
+    NormalizedUrl u;
+    const auto normalized = normalizeHost(host, &u.ip, &u.hostIsIp);
+    if (!normalized)
+        return {};
+    u.host = *normalized;
+    u.port = port;
+    return u.endpoint();
 }
 
 bool ProviderCallPolicy::globMatch(const QString& pattern, const QString& text, QChar sep)

@@ -17,7 +17,11 @@
 
 namespace vivarium {
 
-/** A provider call as the runner asked for it, before any check. */
+/**
+ * A provider call as the runner asked for it, before any check: either a raw request
+ * (`http_request`: method, url, headers, body) or a manifest operation (`operation`, `args`),
+ * which the broker renders into the raw fields before the same checks.
+ */
 struct ProviderCallRequest
 {
     QString provider;   ///< empty: the only grant whose URIs allow the call
@@ -26,6 +30,10 @@ struct ProviderCallRequest
     QString url;
     QList<QPair<QString, QString>> headers; ///< as given (object or [name, value] pairs)
     QByteArray body;                        ///< UTF-8 of the `body` string
+    QString operation;                      ///< non-empty: a manifest operation call
+    QJsonObject args;                       ///< its arguments
+
+    bool isOperation() const { return !operation.isEmpty(); }
 
     /** From the `call` object of a `provider` message; the reason when it is malformed. */
     static std::expected<ProviderCallRequest, QString> fromJson(const QJsonObject& call);
@@ -132,6 +140,11 @@ public:
         QString pattern; ///< the deciding pattern, if any
         QString message;
     };
+    /** Why an authorized-URI pattern cannot be read; empty when it can. */
+    static QString patternProblem(const QString& pattern);
+    /** A local-endpoints entry (`host:port`) as NormalizedUrl::endpoint() has it; empty if bad. */
+    static QString normalizeEndpoint(const QString& text);
+
     /** b) deny wins, empty list denies, a malformed deny pattern denies everything. */
     static UriDecision matchUris(const QStringList& patterns, const QString& method,
                                  const NormalizedUrl& url);

@@ -240,6 +240,92 @@ ProviderCaller::resolveChecked(const NormalizedUrl& url, const HostResolver& res
     return addresses;
 }
 
+std::expected<QString, ProviderCallError>
+ProviderCaller::attachCredential(ProviderCallJob& job, std::optional<ProviderCredential> credential,
+                                 const QString& connection)
+{
+    if (!credential)
+        return QStringLiteral("none");
+    auto wipe = [&credential] {
+        credential->secret.fill('\0');
+        for (QByteArray& r : credential->alsoRedact)
+            r.fill('\0');
+    };
+    job.scrubber.addSecret(credential->secret);
+    for (const QByteArray& r : std::as_const(credential->alsoRedact))
+        job.scrubber.addSecret(r);
+    const CheckedCall& call = job.call;
+    if (credential->boundHost.isEmpty()) {
+        wipe();
+        return QStringLiteral("unbound");
+    }
+    if (credential->boundHost != call.url.host) {
+        wipe();
+        return QStringLiteral("not_bound_host");
+    }
+    auto smuggles = [](const QByteArray& b) {
+        return b.contains('\r') || b.contains('\n') || b.contains('\0');
+    };
+    const QString name = connection.isEmpty() ? QStringLiteral("(default)") : connection;
+    const bool inQuery = !credential->queryName.isEmpty();
+    if (inQuery) {
+        // The key goes in the query: the runner may not set that parameter itself, or the
+        // upstream could read its value instead of (or beside) the key.
+        const QByteArray wanted = credential->queryName;
+        for (const QString& pair : call.url.encodedQuery.split(QLatin1Char('&'))) {
+            const QByteArray key =
+                QByteArray::fromPercentEncoding(pair.section(QLatin1Char('='), 0, 0).toLatin1());
+            if (call.url.hasQuery && key == wanted) {
+                wipe();
+                return std::unexpected(ProviderCallError{
+                    QLatin1String(protocol::ErrorKind::Policy),
+                    QStringLiteral("request.credential_query"),
+                    QStringLiteral("query parameter \"%1\" may not be set: the broker puts the "
+                                   "connection's key there")
+                        .arg(QString::fromLatin1(wanted))});
+            }
+        }
+    } else {
+        const QByteArray header = credential->headerName.toLower();
+        const bool headerOk = !header.isEmpty() && header != "host" && header != "content-length" &&
+                              header != "transfer-encoding" && !smuggles(credential->headerName) &&
+                              !header.contains(':') && !header.contains(' ');
+        if (!headerOk || smuggles(credential->prefix) || smuggles(credential->secret)) {
+            wipe();
+            return std::unexpected(ProviderCallError{
+                QLatin1String(protocol::ErrorKind::Config), QStringLiteral("credential.malformed"),
+                QStringLiteral("the credential of connection \"%1\" cannot go in an HTTP header "
+                               "(bad header name, or CR/LF/NUL in the value)")
+                    .arg(name)});
+        }
+        for (const auto& [h, value] : call.headers) {
+            Q_UNUSED(value);
+            if (h.toLower() == header) {
+                wipe();
+                return std::unexpected(ProviderCallError{
+                    QLatin1String(protocol::ErrorKind::Policy),
+                    QStringLiteral("request.credential_header"),
+                    QStringLiteral("header \"%1\" may not be set: the broker puts the "
+                                   "connection's credential there")
+                        .arg(QString::fromLatin1(h))});
+            }
+        }
+    }
+    if (call.url.scheme != QLatin1String("https") && !job.explicitlyLocal) {
+        wipe();
+        return std::unexpected(ProviderCallError{
+            QLatin1String(protocol::ErrorKind::Policy), QStringLiteral("credential.cleartext"),
+            QStringLiteral("the credential of connection \"%1\" is only sent over https (or to "
+                           "an explicitly local endpoint)")
+                .arg(name)});
+    }
+    for (QByteArray& r : credential->alsoRedact)
+        r.fill('\0');
+    credential->alsoRedact.clear();
+    job.credential = std::move(credential);
+    return QStringLiteral("injected");
+}
+
 QByteArray ProviderCaller::pinEntry(const NormalizedUrl& url, const QList<QHostAddress>& addresses)
 {
     QByteArray entry = url.host.toLatin1() + ':' + QByteArray::number(url.port) + ':';
@@ -305,7 +391,7 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
             value.isEmpty() ? QByteArray(name + ';') : QByteArray(name + ": " + value);
         raw = curl_slist_append(raw, line.constData());
     }
-    if (job.credential) {
+    if (job.credential && job.credential->queryName.isEmpty()) {
         QByteArray line =
             job.credential->headerName + ": " + job.credential->prefix + job.credential->secret;
         raw = curl_slist_append(raw, line.constData());
@@ -323,7 +409,17 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
     t.maxBody = job.maxResponseBytes;
 
     // d) pin what was checked, verify TLS, follow nothing, speak only http(s), no proxy.
-    const QByteArray url = call.url.toCurlUrl();
+    // An API key "in query" is appended here, after every check and never recorded: the
+    // audit row has no query, and the URL is wiped when the call is over.
+    QByteArray url = call.url.toCurlUrl();
+    if (job.credential && !job.credential->queryName.isEmpty())
+        url += (call.url.hasQuery ? '&' : '?') + job.credential->queryName.toPercentEncoding() +
+               '=' + job.credential->secret.toPercentEncoding();
+    struct Wipe
+    {
+        QByteArray& bytes;
+        ~Wipe() { bytes.fill('\0'); }
+    } wipeUrl{url};
     const QByteArray pin = pinEntry(call.url, *addresses);
     std::unique_ptr<curl_slist, SlistDeleter> resolveList(
         curl_slist_append(nullptr, pin.constData()));
@@ -412,6 +508,8 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
             QString::fromUtf8(errorBuffer[0] ? errorBuffer : curl_easy_strerror(code));
         out.error = transportError(code, e, detail, call.url, job.totalTimeoutMs);
     }
+    if (out.error)
+        out.error->message = job.scrubber.scrub(out.error->message);
     if (out.error) {
         // Nothing of a broken exchange goes back: it could be half a secret.
         out.headers.clear();

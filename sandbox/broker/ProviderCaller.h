@@ -63,6 +63,18 @@ public:
     static std::expected<QList<QHostAddress>, ProviderCallError>
     resolveChecked(const NormalizedUrl& url, const HostResolver& resolver, bool explicitlyLocal);
 
+    /**
+     * e), decided before anything is sent: the connection's credential (nullopt: it has none)
+     * goes with `job.call` only to its bound host, in a header (or query parameter) the request
+     * does not set itself, over https unless `job.explicitlyLocal`. Sets `job.credential` and
+     * adds every form of the secret to `job.scrubber` in any case. Returns the state for the
+     * answer and the audit row (injected, none, unbound, not_bound_host) or the refusal. What
+     * it does not keep it wipes.
+     */
+    static std::expected<QString, ProviderCallError>
+    attachCredential(ProviderCallJob& job, std::optional<ProviderCredential> credential,
+                     const QString& connection);
+
     /** The value of a CURLOPT_RESOLVE entry pinning `url` to `addresses`. */
     static QByteArray pinEntry(const NormalizedUrl& url, const QList<QHostAddress>& addresses);
 };

@@ -6,6 +6,9 @@
 target_sources(vivarium_sandbox PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/BrokerLogging.cpp
     ${CMAKE_CURRENT_LIST_DIR}/BrokerLogging.h
+    ${CMAKE_CURRENT_LIST_DIR}/ConnectionTest.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/OperationTools.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/OperationTools.h
     ${CMAKE_CURRENT_LIST_DIR}/ProviderBroker.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ProviderBroker.h
     ${CMAKE_CURRENT_LIST_DIR}/ProviderCaller.cpp

@@ -139,8 +139,66 @@ ToolResult providerResult(const QJsonObject& answer)
     return {text, status >= 400};
 }
 
+namespace {
+
+/**
+ * A manifest operation as a tool. When several connections grant it, the model picks one with
+ * a required `connection` argument (manifests may not use that name).
+ */
+void addOperationTool(ToolBox& tools, BrokerConnection& broker, const QJsonObject& op)
+{
+    const QString name = op.value(QStringLiteral("name")).toString();
+    if (tools.names().contains(name))
+        return; // a built-in tool of that name wins; the operation stays reachable by http_request
+    const QString provider = op.value(QStringLiteral("provider")).toString();
+    const QString operation = op.value(QStringLiteral("operation")).toString();
+    QStringList connections;
+    for (const QJsonValue& c : op.value(QStringLiteral("connections")).toArray())
+        connections.append(c.toString());
+    QJsonObject parameters = op.value(QStringLiteral("parameters")).toObject();
+    const bool choose = connections.size() > 1;
+    if (choose) {
+        QJsonObject props = parameters.value(QStringLiteral("properties")).toObject();
+        QJsonArray names;
+        for (const QString& c : std::as_const(connections))
+            names.append(c);
+        props.insert(QStringLiteral("connection"),
+                     QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                                 {QStringLiteral("enum"), names},
+                                 {QStringLiteral("description"),
+                                  QStringLiteral("Which connection of %1 to use.").arg(provider)}});
+        parameters.insert(QStringLiteral("properties"), props);
+        QJsonArray required = parameters.value(QStringLiteral("required")).toArray();
+        required.append(QStringLiteral("connection"));
+        parameters.insert(QStringLiteral("required"), required);
+    }
+    const QString fixed = connections.size() == 1 ? connections.first() : QString();
+    tools.addTool(
+        {name, op.value(QStringLiteral("description")).toString(), parameters},
+        [&broker, provider, operation, choose, fixed](const QJsonObject& args) -> ToolResult {
+            QJsonObject rest = args;
+            const QString connection =
+                choose ? rest.take(QStringLiteral("connection")).toString() : fixed;
+            QJsonObject call{{QStringLiteral("provider"), provider},
+                             {QStringLiteral("operation"), operation},
+                             {QStringLiteral("args"), rest}};
+            if (!connection.isEmpty())
+                call.insert(QStringLiteral("connection"), connection);
+            const auto answer =
+                broker.request({{QStringLiteral("type"), QStringLiteral("provider")},
+                                {QStringLiteral("call"), call}});
+            if (!answer)
+                return {QStringLiteral("the broker is unreachable: ") + broker.error(), true};
+            return providerResult(*answer);
+        });
+}
+
+} // namespace
+
 void addProviderTools(ToolBox& tools, BrokerConnection& broker, const RunSpec& spec)
 {
+    for (const QJsonValue& op : spec.operations)
+        addOperationTool(tools, broker, op.toObject());
     if (!spec.hasProviders)
         return;
     tools.addTool(httpRequestSpec(spec), [&broker](const QJsonObject& args) -> ToolResult {

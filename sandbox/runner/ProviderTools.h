@@ -12,14 +12,13 @@ class BrokerConnection;
 struct RunSpec;
 
 /**
- * The provider tools (docs/broker.md). Today one: `http_request`, offered only when the agent
- * has providers. It holds no credential and opens no socket: every call is a `provider`
- * message to the broker, which checks it, adds the connection's credential and redacts the
- * answer. Refusals and HTTP error statuses come back to the model as error results with the
- * broker's reason.
- *
- * Extension point: the provider catalog issue adds the manifest's named operations here, one
- * ToolBox::addTool per operation, each sending `{"call": {"operation", "args"}}`.
+ * The provider tools (docs/broker.md, docs/providers.md): `http_request`, offered when the
+ * agent has providers, and one tool per granted manifest operation (`<provider>_<operation>`,
+ * the spec's `operations`, arguments validated against the operation's schema like every
+ * tool's). They hold no credential and open no socket: every call is a `provider` message to
+ * the broker (`{"call": {"provider", "connection"?, "operation", "args"}}` for operations),
+ * which checks it, adds the connection's credential and redacts the answer. Refusals and HTTP
+ * error statuses come back to the model as error results with the broker's reason.
  */
 void addProviderTools(ToolBox& tools, BrokerConnection& broker, const RunSpec& spec);
 

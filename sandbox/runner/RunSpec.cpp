@@ -47,6 +47,18 @@ std::expected<RunSpec, QString> RunSpec::fromJson(const QJsonObject& run)
     s.shellTool = tools.value(QStringLiteral("shell")).toBool(false);
     s.providers = agent.value(QStringLiteral("providers")).toArray();
     s.hasProviders = !s.providers.isEmpty();
+    const QJsonValue operations = run.value(QStringLiteral("operations"));
+    if (!operations.isUndefined() && !operations.isNull() && !operations.isArray())
+        return std::unexpected(QStringLiteral("run.operations is not an array"));
+    for (const QJsonValue& op : operations.toArray()) {
+        const QJsonObject o = op.toObject();
+        if (!op.isObject() || !o.value(QStringLiteral("name")).isString() ||
+            !o.value(QStringLiteral("provider")).isString() ||
+            !o.value(QStringLiteral("operation")).isString() ||
+            !o.value(QStringLiteral("parameters")).isObject())
+            return std::unexpected(QStringLiteral("run.operations holds a malformed operation"));
+        s.operations.append(o);
+    }
 
     const QJsonObject limits = agent.value(QStringLiteral("limits")).toObject();
     if (const auto ms = optNumber(limits, "max_steps"))

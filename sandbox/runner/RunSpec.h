@@ -34,6 +34,11 @@ struct RunSpec
     bool shellTool = false;
     bool hasProviders = false;
     QJsonArray providers; ///< the agent's grants: {provider, connection?, authorized_uris?, ...}
+    /**
+     * The granted manifest operations, one tool each (the broker's `run.operations`): {name,
+     * provider, operation, connections: [..], description, parameters, writes}.
+     */
+    QJsonArray operations;
 
     int maxSteps = 25;
     std::optional<qint64> maxTokens;

@@ -5,6 +5,7 @@
 #include "EventJournal.h"
 #include "RunnerProcess.h"
 #include "SupervisorLogging.h"
+#include "broker/OperationTools.h"
 #include "broker/ProviderBroker.h"
 
 #include "vivarium/core/Paths.h"
@@ -171,6 +172,12 @@ bool RunSession::resolve()
         return false;
     }
     m_def = agent->definition;
+    // The manifests as they are now serve the whole run: the runner's tools and the broker's
+    // requests come from the same ones.
+    m_catalog = m_ctx.options.providerCalls.catalog;
+    if (!m_catalog && !m_def.providers.isEmpty())
+        m_catalog = std::make_shared<const ProviderCatalog>(
+            ProviderCatalog::load(ProviderCatalog::userDirectory(m_ctx.paths.dataDir())));
 
     const QString name = m_def.model.endpoint;
     if (name.isEmpty()) {
@@ -501,9 +508,20 @@ void RunSession::handleHello(const QJsonObject& msg, const QJsonValue& id)
                  {QStringLiteral("tier"), tier},
                  {QStringLiteral("requested_tier"), m_def.sandbox.tier},
                  {QStringLiteral("min_tier"), m_def.sandbox.minTier}});
+    // The manifest operations the agent was granted, as tools (docs/providers.md).
+    QJsonArray operations;
+    if (m_catalog) {
+        const OperationTools tools = operationTools(m_def.providers, *m_catalog);
+        operations = tools.tools;
+        for (const QString& problem : m_catalog->problems() + tools.warnings)
+            m_ctx.journal->record(m_run.id, QStringLiteral("log"),
+                                  {{QStringLiteral("level"), QStringLiteral("warning")},
+                                   {QStringLiteral("message"), problem}});
+    }
     const QJsonObject run{
         {QStringLiteral("id"), m_run.id},
         {QStringLiteral("agent"), m_def.toJson()},
+        {QStringLiteral("operations"), operations},
         {QStringLiteral("input"), m_run.input.isUndefined() ? QJsonValue() : m_run.input},
         // As the runner sees them: inside the sandbox, not the host's paths.
         {QStringLiteral("workspace"), m_process->innerWorkspace()},
@@ -540,6 +558,8 @@ void RunSession::handleProvider(const QJsonObject& msg, const QJsonValue& id)
         setup.grants = m_def.providers;
         setup.options = m_ctx.options.providerCalls;
         setup.secrets = m_ctx.secrets;
+        setup.store = m_ctx.store;
+        setup.catalog = m_catalog;
         setup.modelRedactor = m_redactor;
         setup.cancel = m_cancel;
         // The broker is our child: these never outlive the session.

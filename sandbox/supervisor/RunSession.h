@@ -6,6 +6,7 @@
 #include "SupervisorContext.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/ProviderManifest.h"
 #include "vivarium/core/Run.h"
 #include "vivarium/protocol/BrokerProtocol.h"
 #include "vivarium/sandbox/LlmClient.h"
@@ -131,6 +132,8 @@ private:
     protocol::LineReader m_reader;
     RunnerProcess* m_process = nullptr;
     ProviderBroker* m_providers = nullptr; ///< child; null until the first provider call
+    /** The provider manifests as they were when the run started; null without providers. */
+    std::shared_ptr<const ProviderCatalog> m_catalog;
 
     QTimer m_wallClock;
     QTimer m_connectTimer;

@@ -4,6 +4,8 @@
 
 #include "vivarium/scheduler/CronExpression.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QRegularExpression>
 #include <QStringList>
 
@@ -47,6 +49,27 @@ QString ScheduleRules::formatDuration(qint64 seconds)
         }
     }
     return out;
+}
+
+QString ScheduleRules::durationProblem(const QString& text)
+{
+    if (parseDuration(text))
+        return {};
+    return QStringLiteral("\"%1\" is not a duration such as 90s, 15m or 1h30m (at most %2)")
+        .arg(text, formatDuration(MaxDurationS));
+}
+
+Result<QJsonValue> ScheduleRules::parseInput(const QString& text)
+{
+    // Wrapped in an array so any JSON value (not only objects) is accepted.
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray('[' + text.toUtf8() + ']'), &err);
+    if (err.error != QJsonParseError::NoError || doc.array().size() != 1)
+        return fail(Error::Code::Parse,
+                    QStringLiteral("not valid JSON: %1")
+                        .arg(err.error != QJsonParseError::NoError ? err.errorString()
+                                                                   : QStringLiteral("one value")));
+    return doc.array().at(0);
 }
 
 QString ScheduleRules::systemZoneId()

@@ -15,3 +15,13 @@ vivarium_add_test(tst_providercalls SOURCES tst_ProviderCalls.cpp
     TIMEOUT 180)
 target_include_directories(tst_providercalls PRIVATE ${CMAKE_SOURCE_DIR}/sandbox)
 add_dependencies(tst_providercalls vivarium-runner)
+
+# Manifest operations through the broker and as the runner's tools (docs/providers.md):
+# connection records and the vault for credentials, FakeUpstream on 127.0.0.1, and one run of
+# the real runner with the fake model calling an operation tool.
+vivarium_add_test(tst_provideroperations SOURCES tst_ProviderOperations.cpp
+    LIBS vivarium_sandbox
+    LABELS integration sandbox
+    TIMEOUT 180)
+target_include_directories(tst_provideroperations PRIVATE ${CMAKE_SOURCE_DIR}/sandbox)
+add_dependencies(tst_provideroperations vivarium-runner)

@@ -101,6 +101,8 @@ public:
                       OtherCanary);
         options.localEndpoints = {endpoint(upstream), otherEndpoint()};
         options.totalTimeoutMs = 10'000;
+        // These cases bind credentials through vault metadata, without connection records.
+        options.credentials = std::make_shared<VaultCredentialSource>(&secrets);
     }
 
     bool ok() const { return store && upstream.port() != 0 && other.port() != 0; }
@@ -324,6 +326,7 @@ public:
         SupervisorOptions o;
         o.runnerPath = testsupport::bin(QStringLiteral("vivarium-runner"));
         o.providerCalls.resolver = dns;
+        o.providerCalls.credentials = std::make_shared<VaultCredentialSource>(&secrets);
         o.providerCalls.localEndpoints = {
             QStringLiteral("api.example.test:%1").arg(upstream.port())};
         sup = std::make_unique<RunSupervisor>(store.get(), &secrets, Paths(m_dir.path()), o);

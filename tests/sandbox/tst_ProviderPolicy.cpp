@@ -8,6 +8,7 @@
 #include "broker/ResponseScrubber.h"
 
 #include "vivarium/core/SecretStore.h"
+#include "vivarium/core/Store.h"
 #include "vivarium/sandbox/ProviderCalls.h"
 
 #include <QJsonArray>
@@ -746,6 +747,21 @@ private slots:
             << QByteArray(R"({"method":"GET","url":"u","body":{}})") << false;
         QTest::newRow("number provider")
             << QByteArray(R"({"method":"GET","url":"u","provider":3})") << false;
+        QTest::newRow("operation")
+            << QByteArray(R"({"provider":"p","operation":"get","args":{"id":"1"}})") << true;
+        QTest::newRow("operation without args")
+            << QByteArray(R"({"provider":"p","operation":"get"})") << true;
+        QTest::newRow("operation without provider")
+            << QByteArray(R"({"operation":"get","args":{}})") << false;
+        QTest::newRow("operation with url")
+            // Not a raw string: moc reads "//" inside one as a comment.
+            << QByteArray("{\"provider\":\"p\",\"operation\":\"get\",\"url\":"
+                          "\"https://a.example/\"}")
+            << false;
+        QTest::newRow("operation args array")
+            << QByteArray(R"({"provider":"p","operation":"get","args":[]})") << false;
+        QTest::newRow("empty operation")
+            << QByteArray(R"({"provider":"p","operation":"","method":"GET","url":"u"})") << false;
     }
 
     void requestJson()
@@ -862,6 +878,122 @@ private slots:
         auto broken = source.credential(QStringLiteral("gmail"), QStringLiteral("work"));
         QVERIFY(!broken.has_value());
         QVERIFY(!broken.error().message.contains(QStringLiteral("ya29")));
+    }
+
+    /** How each kind of connection's credential goes on the wire (ConnectionCredentialSource). */
+    void connectionCredentials()
+    {
+        const ProviderCatalog catalog = ProviderCatalog::load({});
+        MemorySecretStore secrets;
+        auto record = [](const QString& name, const QString& provider, const QString& auth) {
+            ConnectionRecord r;
+            r.name = name;
+            r.provider = provider;
+            r.auth = auth;
+            r.status = QStringLiteral("ok");
+            return r;
+        };
+        const auto github = catalog.find(QStringLiteral("github"));
+        QVERIFY(github);
+        const ConnectionRecord gh =
+            record(QStringLiteral("work"), QStringLiteral("github"), QStringLiteral("oauth2"));
+        auto missing = ConnectionCredentialSource::forRecord(*github, gh, &secrets);
+        QVERIFY(!missing);
+        QCOMPARE(missing.error().code, Error::Code::Conflict); // refuse, never send unauthenticated
+        QVERIFY(missing.error().message.contains(QStringLiteral("vivarium connect github --name "
+                                                                "work")));
+        QVERIFY(secrets.write(
+            VaultCredentialSource::tokenKey(QStringLiteral("github"), QStringLiteral("work")),
+            "gho_token123"));
+        auto oauth = ConnectionCredentialSource::forRecord(*github, gh, &secrets);
+        QVERIFY(oauth);
+        QCOMPARE(oauth->secret, QByteArray("gho_token123"));
+        QCOMPARE(oauth->headerName, QByteArray("Authorization"));
+        QCOMPARE(oauth->prefix, QByteArray("Bearer "));
+        QCOMPARE(oauth->boundHost, QStringLiteral("api.github.com"));
+        QVERIFY(oauth->queryName.isEmpty());
+        // A personal access token on an OAuth provider: the same header.
+        auto pat = ConnectionCredentialSource::forRecord(
+            *github,
+            record(QStringLiteral("work"), QStringLiteral("github"), QStringLiteral("api_key")),
+            &secrets);
+        QVERIFY(pat);
+        QCOMPARE(pat->prefix, QByteArray("Bearer "));
+
+        const auto stripe = catalog.find(QStringLiteral("stripe"));
+        QVERIFY(stripe);
+        QVERIFY(secrets.write(QStringLiteral("connection/stripe/live/token"), "rk_live_abc"));
+        auto key = ConnectionCredentialSource::forRecord(
+            *stripe, record(QStringLiteral("live"), QStringLiteral("stripe"), {}), &secrets);
+        QVERIFY(key);
+        QCOMPARE(key->headerName, QByteArray("Authorization"));
+        QCOMPARE(key->prefix, QByteArray("Bearer "));
+        QCOMPARE(key->boundHost, QStringLiteral("api.stripe.com"));
+
+        // The generic provider: the connection says where and how.
+        const auto generic = catalog.find(QStringLiteral("http_api_key"));
+        QVERIFY(generic);
+        ConnectionRecord g =
+            record(QStringLiteral("wx"), QStringLiteral("http_api_key"), QStringLiteral("api_key"));
+        QVERIFY(secrets.write(QStringLiteral("connection/http_api_key/wx/token"), "k-123"));
+        auto unset = ConnectionCredentialSource::forRecord(*generic, g, &secrets);
+        QVERIFY(!unset);
+        QVERIFY2(unset.error().message.contains(QStringLiteral("base_url")),
+                 qPrintable(unset.error().message));
+        g.meta = {{QStringLiteral("base_url"), QStringLiteral("https://Weather.Example/v1")},
+                  {QStringLiteral("api_key_in"), QStringLiteral("query")},
+                  {QStringLiteral("api_key_name"), QStringLiteral("appid")}};
+        auto query = ConnectionCredentialSource::forRecord(*generic, g, &secrets);
+        QVERIFY(query);
+        QCOMPARE(query->queryName, QByteArray("appid"));
+        QCOMPARE(query->boundHost, QStringLiteral("weather.example"));
+        g.meta.insert(QStringLiteral("api_key_in"), QStringLiteral("header"));
+        g.meta.insert(QStringLiteral("api_key_name"), QStringLiteral("X-Api-Key"));
+        g.meta.insert(QStringLiteral("api_key_prefix"), QString());
+        auto header = ConnectionCredentialSource::forRecord(*generic, g, &secrets);
+        QVERIFY(header);
+        QCOMPARE(header->headerName, QByteArray("X-Api-Key"));
+        QCOMPARE(header->prefix, QByteArray());
+        QVERIFY(header->queryName.isEmpty());
+
+        // Basic: base64 of user:password on the wire; both forms redacted.
+        QVERIFY(
+            secrets.write(QStringLiteral("connection/http_api_key/b/token"), "bob:correct-horse"));
+        ConnectionRecord b =
+            record(QStringLiteral("b"), QStringLiteral("http_api_key"), QStringLiteral("basic"));
+        b.meta = {{QStringLiteral("base_url"), QStringLiteral("https://a.example")}};
+        auto basic = ConnectionCredentialSource::forRecord(*generic, b, &secrets);
+        QVERIFY(basic);
+        QCOMPARE(basic->secret, QByteArray("bob:correct-horse").toBase64());
+        QCOMPARE(basic->prefix, QByteArray("Basic "));
+        QCOMPARE(basic->alsoRedact,
+                 (QList<QByteArray>{"bob:correct-horse", QByteArray("correct-horse")}));
+
+        // No credential at all.
+        auto none = ConnectionCredentialSource::forRecord(
+            *github, record(QStringLiteral("x"), QStringLiteral("github"), QStringLiteral("none")),
+            &secrets);
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, Error::Code::NotFound);
+    }
+
+    void connectionSourceWithoutStore()
+    {
+        ConnectionCredentialSource source(nullptr, nullptr, nullptr);
+        auto r = source.credential(QStringLiteral("github"), {});
+        QVERIFY(!r);
+        QVERIFY(r.error().code != Error::Code::NotFound); // refused, not sent without a credential
+    }
+
+    void patternProblems()
+    {
+        QVERIFY(ProviderCallPolicy::patternProblem(QStringLiteral("GET https://a.example/**"))
+                    .isEmpty());
+        QCOMPARE(ProviderCallPolicy::patternProblem(QStringLiteral("https://a.example")),
+                 QStringLiteral("no path"));
+        QCOMPARE(ProviderCallPolicy::normalizeEndpoint(QStringLiteral("API.Example.com.:443")),
+                 QStringLiteral("api.example.com:443"));
+        QVERIFY(ProviderCallPolicy::normalizeEndpoint(QStringLiteral("a.example")).isEmpty());
     }
 };
 

@@ -74,20 +74,34 @@ Status Engine::start()
         (*store)->markLiveRunsInterrupted(QStringLiteral("engine stopped while the run was live"));
     if (!recovered)
         return std::unexpected(recovered.error());
-    auto secrets = SecretStore::openDefault(m_paths);
+    auto secrets = SecretStore::openDefault(m_paths, Settings(**store).secretBackend());
     if (!secrets)
         return std::unexpected(secrets.error());
+    qCInfo(lcEngine).noquote() << "secrets:" << secrets->backend << "-" << secrets->reason;
     m_recovered = *recovered;
     if (m_recovered > 0)
         qCWarning(lcEngine) << "marked" << m_recovered << "run(s) left live as interrupted";
     m_lock = std::move(*lock);
     m_store = std::move(*store);
-    m_secrets = std::move(*secrets);
+    m_secrets = std::move(secrets->store);
+    m_secretBackend = secrets->backend;
+    m_secretBackendReason = secrets->reason;
     // A stored setting wins over the built-in default (`vivarium settings set ...`).
     if (Settings settings(*m_store); settings.isSet(QStringLiteral("runs.max_concurrent")))
         m_options.maxConcurrentRuns = settings.maxConcurrentRuns();
     m_supervisor =
         std::make_unique<RunSupervisor>(m_store.get(), m_secrets.get(), m_paths, m_options);
+    // Webhooks resume their outbox (and queue run.finished of runs just marked interrupted).
+    m_webhooks = std::make_unique<WebhookService>(m_store.get(), m_secrets.get());
+    connect(m_supervisor.get(), &RunSupervisor::eventAppended, m_webhooks.get(),
+            &WebhookService::onRunEvent);
+    connect(m_supervisor.get(), &RunSupervisor::runFinished, m_webhooks.get(),
+            &WebhookService::onRunFinished);
+    if (auto ok = m_webhooks->start(); !ok)
+        qCWarning(lcEngine).noquote() << "webhook delivery:" << ok.error().message;
+    m_refresher = std::make_unique<ConnectionRefresher>(m_store.get(), m_secrets.get(),
+                                                        m_paths.dataDir());
+    m_refresher->start();
     if (m_schedulingEnabled) {
         m_bridge = std::make_unique<ScheduleBridge>(m_store.get(), m_supervisor.get());
         m_scheduler = std::make_unique<Scheduler>(m_store.get(), m_bridge.get(), &m_clock);
@@ -113,7 +127,10 @@ void Engine::stop(int graceMs)
         m_scheduler->stop();
     m_scheduler.reset();
     m_bridge.reset();
+    m_refresher.reset(); // stores a refresh in flight before the vault goes
     m_supervisor->shutdown(graceMs);
+    // After the supervisor: the run.finished of runs it interrupted are in the outbox.
+    m_webhooks.reset();
     m_supervisor.reset();
     m_secrets.reset();
     m_store.reset();

@@ -91,6 +91,28 @@ struct AuditVerification
     QString problem;
 };
 
+/**
+ * A connection to a provider (`vivarium connect`): metadata and health only. Its secrets
+ * (access/refresh token, API key) live in the SecretStore under
+ * `connection/<provider>/<name>/...`, never here.
+ */
+struct ConnectionRecord
+{
+    QString name;     ///< unique across providers; agents' grants name it
+    QString provider; ///< manifest id
+    QString auth;     ///< "oauth2" | "api_key" | "basic" | "none"
+    QString account;  ///< who it is, when the provider says (email, workspace); may be empty
+    QStringList scopes; ///< granted (OAuth), else empty
+    /** "ok" | "needs_reconnect" | "error" | "untested". */
+    QString status = QStringLiteral("untested");
+    QString statusReason;   ///< a sentence for a human when not ok
+    QDateTime expiresAt;    ///< the access token's expiry (OAuth), else invalid
+    QDateTime checkedAt;    ///< last `connections test` or refresh
+    QJsonObject meta;       ///< non-secret details (token_type, client_id, ...)
+    QDateTime createdAt;
+    QDateTime updatedAt;
+};
+
 /** Outcome of saving a definition. */
 struct SaveResult
 {
@@ -298,6 +320,230 @@ public:
     Status setSetting(const QString& key, const QString& value);
     /** NotFound if absent. */
     Status removeSetting(const QString& key);
+
+    // --- connections (StoreConnections.cpp) -----------------------------------------------
+
+    /** Insert or replace by name (createdAt kept on replace; updatedAt set). */
+    Status saveConnection(const ConnectionRecord& connection);
+    /** NotFound names the connection. */
+    Result<ConnectionRecord> connection(const QString& name) const;
+    /** Ordered by name; only the provider's when given. */
+    Result<QList<ConnectionRecord>> connections(const QString& provider = {}) const;
+    /** NotFound if absent. */
+    Status removeConnection(const QString& name);
+    /** Health only: status, reason, checkedAt = now (and expiresAt when valid). */
+    Status setConnectionStatus(const QString& name, const QString& status,
+                               const QString& reason = {}, const QDateTime& expiresAt = {});
+
+    // --- API keys, idempotency (StoreApi.cpp, the HTTP API issue) --------------------------
+
+    /** An API key as stored: never its secret, only a SHA-256 of it and a lookup prefix. */
+    struct ApiKeyRecord
+    {
+        QString id;     ///< "key_" + prefix: what listings and `api-key revoke` name
+        QString prefix; ///< the 8 characters after "viv_" (48 of the 256 random bits; not secret)
+        QString name;
+        QStringList scopes;
+        QDateTime createdAt;
+        QDateTime lastUsedAt; ///< updated at most about once a minute
+        QDateTime revokedAt;  ///< invalid while the key is live
+        bool isRevoked() const { return revokedAt.isValid(); }
+    };
+    /** A key just created: its secret exists here and nowhere else (it is not stored). */
+    struct NewApiKey
+    {
+        ApiKeyRecord record;
+        QString secret; ///< "viv_" + 43 base64url characters (32 random bytes)
+    };
+    /** The first answer to an Idempotency-Key, replayed for a retry of the same request. */
+    struct IdempotencyRecord
+    {
+        QString apiKeyId;
+        QString key;         ///< the client's Idempotency-Key
+        QString requestHash; ///< hex SHA-256 of method, path and canonical body
+        QString resultId;    ///< what the request created (a run id)
+        QDateTime createdAt;
+    };
+    /** Aggregates for GET /metrics, one query each. */
+    struct RunMetrics
+    {
+        QList<QPair<QString, qint64>> byStatus; ///< every status with at least one run
+        QList<double> durationBuckets;          ///< upper bounds, seconds
+        QList<qint64> durationCounts;           ///< cumulative count per bucket (le)
+        qint64 durationCount = 0;               ///< finished runs with a start and an end
+        double durationSum = 0;                 ///< seconds
+        qint64 inputTokens = 0;
+        qint64 outputTokens = 0;
+        double costUsd = 0;
+        qint64 unpricedRuns = 0;
+    };
+    /** GET /v1/runs: newest first. */
+    struct RunQuery
+    {
+        QString agentId;
+        std::optional<RunStatus> status;
+        /** Exact trigger ("api:ci"), or its kind before the colon ("schedule", "api", "cli"). */
+        QString trigger;
+        QDateTime since;  ///< created at or after
+        QString beforeId; ///< cursor: runs older than this id
+        int limit = 50;
+    };
+
+    /** Scopes a key may hold, in documentation order. */
+    static QStringList apiScopes();
+    /**
+     * Create a key: "viv_" + 32 random bytes in base64url. Only SHA-256 of it is stored (a
+     * fast hash is right for 256 random bits: there is nothing to guess, so nothing for a
+     * slow hash to slow down), plus the non-secret prefix for lookup.
+     * Validation: name empty, too long (64) or not [A-Za-z0-9 ._-]; no scope; unknown scope.
+     * Conflict: a live key already has the name.
+     */
+    Result<NewApiKey> createApiKey(const QString& name, const QStringList& scopes);
+    /** Every key, revoked ones too, oldest first. */
+    Result<QList<ApiKeyRecord>> apiKeys() const;
+    /** By id ("key_...") or by the name of a live key. NotFound names what was asked. */
+    Result<ApiKeyRecord> apiKey(const QString& idOrName) const;
+    /** Revoke now; Conflict if already revoked. Returns the revoked record. */
+    Result<ApiKeyRecord> revokeApiKey(const QString& idOrName);
+    /**
+     * The key a presented secret belongs to (hashes compared in constant time), revoked keys
+     * included (check isRevoked()); nullopt when no key matches. Never logs the secret.
+     */
+    Result<std::optional<ApiKeyRecord>> findApiKey(const QString& secret) const;
+    /** Record that a key was used at `when`. */
+    Status touchApiKey(const QString& id, const QDateTime& when);
+
+    /** The record of (API key, Idempotency-Key), if any younger than 24 hours. */
+    Result<std::optional<IdempotencyRecord>> idempotencyRecord(const QString& apiKeyId,
+                                                               const QString& key) const;
+    /** Insert (records older than 24 hours are purged first); Conflict if it exists. */
+    Status saveIdempotencyRecord(const IdempotencyRecord& record);
+
+    Result<RunMetrics> runMetrics() const;
+    Result<QList<RunRecord>> queryRuns(const RunQuery& query) const;
+
+    // --- webhooks and deliveries (StoreWebhooks.cpp, the HTTP API issue) -------------------
+    //
+    // The rows behind WebhookService (server/): subscriptions, the delivery outbox and the
+    // attempt log. Signing secrets live in the SecretStore; rows only name their vault keys.
+
+    /** A webhook subscription. */
+    struct WebhookRecord
+    {
+        QString id;  ///< "wh_" + ULID
+        QString url; ///< absolute http(s)
+        /** Event types it wants; nullopt: every type. */
+        std::optional<QStringList> events;
+        QString description;
+        QString runId;     ///< set: a one-off subscription to this run's run.finished only
+        QString secretRef; ///< vault key of the current signing secret
+        /** Vault key of the previous secret while it still signs (rotation overlap), else "". */
+        QString previousSecretRef;
+        QDateTime previousExpiresAt; ///< end of the overlap
+        bool enabled = true;
+        QString disabledReason; ///< why it stopped (e.g. the receiver answered 410 Gone)
+        QDateTime disabledAt;
+        QDateTime createdAt;
+        QDateTime updatedAt;
+        QDateTime rotatedAt; ///< last rotation; invalid if never
+    };
+
+    /** One event to one subscription: a row of the outbox. */
+    struct WebhookDeliveryRecord
+    {
+        QString id; ///< "msg_" + ULID: the `webhook-id` header, the same on every attempt
+        QString webhookId;
+        QString eventType;
+        /** What the event is about ("run.finished:<run>"): one delivery per key and webhook. */
+        QString eventKey;
+        QString runId;
+        QByteArray payload; ///< the exact body, as sent on every attempt
+        /** pending | delivering | succeeded | failed | dead */
+        QString status = QStringLiteral("pending");
+        int attempts = 0;
+        QDateTime nextAttemptAt; ///< pending: when it is due
+        int lastStatusCode = 0;  ///< 0: no HTTP answer
+        QString lastError;
+        QDateTime createdAt;
+        QDateTime updatedAt;
+        QDateTime finishedAt; ///< succeeded, failed or dead
+    };
+
+    /** One HTTP attempt of a delivery. */
+    struct WebhookAttemptRecord
+    {
+        QString deliveryId;
+        int attempt = 0; ///< 1-based
+        QDateTime startedAt;
+        qint64 durationMs = -1; ///< -1: no outcome (in flight, interrupted)
+        int statusCode = 0;     ///< 0: no HTTP answer
+        QString error;          ///< transport error or a short reason; never a secret
+        /** in_flight | succeeded | retry | failed | dead | interrupted */
+        QString outcome = QStringLiteral("in_flight");
+        QDateTime nextAttemptAt; ///< retry: when the next attempt is due
+    };
+
+    /** Insert a subscription (timestamps filled when invalid). Conflict if the id exists. */
+    Status insertWebhook(const WebhookRecord& webhook);
+    /** NotFound names the id. */
+    Result<WebhookRecord> webhook(const QString& id) const;
+    /** Every subscription, newest first. */
+    Result<QList<WebhookRecord>> webhooks() const;
+    /** Delete a subscription with its deliveries and attempts. NotFound. */
+    Status removeWebhook(const QString& id);
+    /** Rotation: the new secret's vault key, the previous one's and when it stops signing. */
+    Status setWebhookSecrets(const QString& id, const QString& secretRef,
+                             const QString& previousSecretRef, const QDateTime& previousExpiresAt);
+    /**
+     * Disable a subscription with a reason; its pending deliveries fail with that reason (one
+     * transaction). NotFound. False: it was already disabled.
+     */
+    Result<bool> disableWebhook(const QString& id, const QString& reason);
+    /**
+     * Queue deliveries in one transaction (ids, status pending and timestamps filled; a
+     * delivery whose (webhookId, eventKey) exists already is skipped). The inserted ones are
+     * written back into `deliveries` (others removed from it).
+     */
+    Status enqueueWebhookDeliveries(QList<WebhookDeliveryRecord>& deliveries);
+    /** Pending deliveries of enabled subscriptions due by `now`, earliest first. */
+    Result<QList<WebhookDeliveryRecord>> dueWebhookDeliveries(const QDateTime& now,
+                                                              int limit) const;
+    /** When the next pending delivery of an enabled subscription falls due; invalid if none. */
+    Result<QDateTime> nextWebhookDeliveryDue() const;
+    /** Deliveries waiting for an attempt (pending or delivering). */
+    Result<int> pendingWebhookDeliveryCount() const;
+    /**
+     * Start an attempt: the delivery becomes `delivering`, its attempt count grows by one, and
+     * an `in_flight` attempt row is written (one transaction). NotFound; Conflict if the
+     * delivery is not pending.
+     */
+    Result<WebhookAttemptRecord> beginWebhookAttempt(const QString& deliveryId,
+                                                     const QDateTime& startedAt);
+    /**
+     * Record an attempt's outcome and move its delivery: retry -> pending at
+     * attempt.nextAttemptAt; succeeded/failed/dead -> that final state. NotFound when the
+     * delivery is gone (its subscription was deleted meanwhile).
+     */
+    Status finishWebhookAttempt(const WebhookAttemptRecord& attempt);
+    /**
+     * Engine start: attempts still `in_flight` become `interrupted` with `reason`, their
+     * deliveries `pending` and due now (same id). Returns how many.
+     */
+    Result<int> recoverWebhookAttempts(const QString& reason);
+    /** One delivery; NotFound. */
+    Result<WebhookDeliveryRecord> webhookDelivery(const QString& id) const;
+    /** A subscription's deliveries, newest first, older than `beforeId` when given. */
+    Result<QList<WebhookDeliveryRecord>> webhookDeliveries(const QString& webhookId, int limit,
+                                                           const QString& beforeId = {}) const;
+    /** A delivery's attempts in order. */
+    Result<QList<WebhookAttemptRecord>> webhookAttempts(const QString& deliveryId) const;
+    /**
+     * Runs that ended (any terminal state but skipped/missed) at or after `since` and that
+     * some enabled subscription should have got a run.finished for (one created before the
+     * run ended whose filter takes run.finished, or the run's own one-off subscription) but
+     * has no delivery of: what a crash between the run's end and the outbox write left out.
+     */
+    Result<QStringList> runsMissingRunFinished(const QDateTime& since) const;
 
     // --- transactions ---------------------------------------------------------------------
 

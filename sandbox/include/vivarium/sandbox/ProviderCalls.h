@@ -3,10 +3,12 @@
 #pragma once
 
 #include "vivarium/core/Error.h"
+#include "vivarium/core/ProviderManifest.h"
 
 #include <QByteArray>
 #include <QHash>
 #include <QHostAddress>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -21,6 +23,8 @@
 namespace vivarium {
 
 class SecretStore;
+class Store;
+struct ConnectionRecord;
 
 /**
  * Turns a host name into addresses. The broker checks every address it gets back before it
@@ -72,6 +76,13 @@ struct ProviderCredential
      * no wildcards, no subdomains). Empty: it is sent nowhere.
      */
     QString boundHost;
+    /**
+     * Non-empty: the secret goes in this query parameter instead of a header (an API key "in
+     * query"): appended by the broker, only for the bound host, never in an audit row.
+     */
+    QByteArray queryName;
+    /** More values to redact from responses (e.g. the raw `user:password` of Basic auth). */
+    QList<QByteArray> alsoRedact;
 };
 
 /**
@@ -96,12 +107,13 @@ public:
 };
 
 /**
- * Credentials from the SecretStore until the provider catalog issue brings real connection
- * records: the secret under `connection/<provider>/<name>/token` and its metadata as JSON under
+ * Credentials from the SecretStore alone, without connection records (tests, tools): the
+ * secret under `connection/<provider>/<name>/token` and its metadata as JSON under
  * `connection/<provider>/<name>/meta`: {"bound_host": "api.example.com", "header":
  * "Authorization", "prefix": "Bearer "} (header and prefix optional). An empty connection name
  * reads `<name>` = `default`. A token without metadata, or without bound_host, is bound
- * nowhere: it is never sent, only redacted.
+ * nowhere: it is never sent, only redacted. tokenKey() is also where ConnectionCredentialSource
+ * (the engine's default) reads a connection's secret.
  */
 class VaultCredentialSource : public CredentialSource
 {
@@ -119,13 +131,64 @@ private:
     SecretStore* m_secrets; ///< not owned; may be null (then nothing is found)
 };
 
+/**
+ * Credentials from the connection records (`vivarium connect`): the record from the Store
+ * (`Store::connection`), how the credential goes on the wire from its provider's manifest
+ * (credentialHost is the bound host; OAuth 2 and api_key in a header: `<header>: <prefix>
+ * <secret>`; api_key in the query: ProviderCredential::queryName; basic: `Authorization: Basic
+ * base64(<secret>)` where the secret is `user:password`), and the secret itself from the
+ * SecretStore at VaultCredentialSource::tokenKey(provider, name). The engine's default.
+ *
+ * An empty connection name is the provider's only connection (two or more: an error asking to
+ * name one). NotFound: the provider needs no credential (auth `none`). Errors: no such
+ * connection, a connection of another provider, status `needs_reconnect` (run `vivarium
+ * connect` again), an unknown provider, a missing secret of a connection that needs one.
+ * Thread: the Store's.
+ */
+class ConnectionCredentialSource : public CredentialSource
+{
+public:
+    /** None owned; all must outlive the source. Null store or catalog: every lookup fails. */
+    ConnectionCredentialSource(Store* store, std::shared_ptr<const ProviderCatalog> catalog,
+                               SecretStore* secrets)
+        : m_store(store)
+        , m_catalog(std::move(catalog))
+        , m_secrets(secrets)
+    {}
+    Result<ProviderCredential> credential(const QString& provider,
+                                          const QString& connection) override;
+
+    /** The credential of one record under `manifest`, without the store (connection tests). */
+    static Result<ProviderCredential> forRecord(const ProviderManifest& manifest,
+                                                const ConnectionRecord& record,
+                                                SecretStore* secrets);
+
+    /**
+     * The record a grant names: `connection`, which must belong to `provider`; empty: the
+     * provider's only connection. NotFound when there is none; Validation when it is ambiguous
+     * or of another provider. Says which `vivarium` command fixes it.
+     */
+    static Result<ConnectionRecord> findConnection(const Store& store, const QString& provider,
+                                                   const QString& connection);
+
+private:
+    Store* m_store;
+    std::shared_ptr<const ProviderCatalog> m_catalog;
+    SecretStore* m_secrets;
+};
+
 /** Tunables of provider calls. The defaults are the production values. */
 struct ProviderCallOptions
 {
     /** Null: SystemResolver. Tests use a StaticResolver: never the real DNS. */
     std::shared_ptr<const HostResolver> resolver;
-    /** Null: VaultCredentialSource over the engine's SecretStore. */
+    /** Null: ConnectionCredentialSource over the engine's Store, catalog and SecretStore. */
     std::shared_ptr<CredentialSource> credentials;
+    /**
+     * The provider manifests (operations, credential binding). Null: each run loads
+     * ProviderCatalog::load(<data dir>/providers) when it starts.
+     */
+    std::shared_ptr<const ProviderCatalog> catalog;
     /**
      * Endpoints (`host:port`, `[v6]:port`) explicitly allowed to be local: they may resolve to
      * loopback, private (RFC 1918, ULA) or CGNAT addresses. Never link-local (cloud metadata),
@@ -137,5 +200,33 @@ struct ProviderCallOptions
     int connectTimeoutMs = 10'000;
     int totalTimeoutMs = 30'000;
 };
+
+/** What `vivarium connections test NAME` reports. */
+struct ConnectionTestResult
+{
+    bool ok = false; ///< a 2xx came back
+    int status = 0;  ///< HTTP status; 0 when no response came back
+    QString message; ///< one line for a human: "HTTP 200 from GET https://...", the refusal
+    qint64 latencyMs = 0;
+    QString operation;  ///< the manifest's testOperation
+    QString url;        ///< scheme://host:port/path called (no query)
+    QString credential; ///< injected | none | unbound | not_bound_host (never the value)
+    /** The response body when it is a JSON object, secrets redacted (e.g. to show the account). */
+    QJsonObject body;
+};
+
+/**
+ * Calls the manifest's testOperation for one connection, synchronously on the calling thread,
+ * through the broker's rules: request checks, the manifest's authorized URIs, resolve and
+ * address checks, pinning, TLS, the credential injected only for the bound host, redaction.
+ * Any HTTP answer is a Result holding ok/status (a 401 is `ok: false`, not an error); an Error
+ * means the call could not be made: no testOperation (Unsupported), the credential cannot be
+ * read (its message), a refusal or transport failure (Validation/Io with the broker's reason).
+ * The connection's status is not checked nor changed here: the caller records the outcome.
+ */
+Result<ConnectionTestResult> testConnection(const ProviderManifest& manifest,
+                                            const ConnectionRecord& connection,
+                                            SecretStore& secrets,
+                                            const ProviderCallOptions& options);
 
 } // namespace vivarium

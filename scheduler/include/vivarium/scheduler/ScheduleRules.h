@@ -6,6 +6,7 @@
 #include "vivarium/core/Store.h"
 
 #include <QDateTime>
+#include <QJsonValue>
 #include <QString>
 #include <QTimeZone>
 
@@ -31,6 +32,16 @@ public:
     static std::optional<qint64> parseDuration(const QString& text);
     /** Inverse of parseDuration for display: 5400 -> "1h30m", 0 -> "0s". */
     static QString formatDuration(qint64 seconds);
+    /**
+     * Why `text` is not a duration, in the words every front end uses (`"5x" is not a duration
+     * such as 90s, 15m or 1h30m (at most 366d)`); empty when parseDuration accepts it.
+     */
+    static QString durationProblem(const QString& text);
+    /**
+     * A schedule's run input from its JSON text: any JSON value (object, array, string, ...).
+     * Parse error: `not valid JSON: <why>`.
+     */
+    static Result<QJsonValue> parseInput(const QString& text);
 
     /** The zone a schedule without one gets: the system zone, "UTC" if it has no IANA id. */
     static QString systemZoneId();

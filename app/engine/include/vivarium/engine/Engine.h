@@ -2,6 +2,7 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #pragma once
 
+#include "vivarium/core/ConnectionRefresher.h"
 #include "vivarium/core/EngineLock.h"
 #include "vivarium/core/Error.h"
 #include "vivarium/core/Paths.h"
@@ -10,6 +11,7 @@
 #include "vivarium/sandbox/RunSupervisor.h"
 #include "vivarium/scheduler/Scheduler.h"
 #include "vivarium/scheduler/SystemClock.h"
+#include "vivarium/server/WebhookService.h"
 
 #include <QObject>
 
@@ -59,6 +61,11 @@ public:
     /** The engine's store; valid between start() and stop(). */
     Store* store() const { return m_store.get(); }
     SecretStore* secrets() const { return m_secrets.get(); }
+    /** The secret backend start() chose ("keychain" | "vault") and the sentence saying why. */
+    QString secretBackend() const { return m_secretBackend; }
+    QString secretBackendReason() const { return m_secretBackendReason; }
+    /** Webhook subscriptions and delivery (server/src/webhooks); valid while running. */
+    WebhookService* webhooks() const { return m_webhooks.get(); }
     RunSupervisor* supervisor() const { return m_supervisor.get(); }
     /** How many runs start() found live and marked interrupted. */
     int recoveredRuns() const { return m_recovered; }
@@ -70,12 +77,17 @@ private:
     std::unique_ptr<Store> m_store;
     std::unique_ptr<SecretStore> m_secrets;
     std::unique_ptr<RunSupervisor> m_supervisor;
+    std::unique_ptr<WebhookService> m_webhooks;
+    /** Keeps OAuth connections' tokens fresh ahead of expiry (docs/connections.md). */
+    std::unique_ptr<ConnectionRefresher> m_refresher;
     /** Starts schedule fires as supervisor runs (scheduler links core only). */
     class ScheduleBridge;
     std::unique_ptr<ScheduleBridge> m_bridge;
     SystemClock m_clock;
     std::unique_ptr<Scheduler> m_scheduler;
     bool m_schedulingEnabled = true;
+    QString m_secretBackend;
+    QString m_secretBackendReason;
     int m_recovered = 0;
 };
 

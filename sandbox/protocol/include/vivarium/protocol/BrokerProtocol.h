@@ -21,11 +21,14 @@
  *   {"type":"llm","id":N,"request":<LlmRequest>}
  *   {"type":"provider","id":N,"call":{"provider"?,"connection"?,"method","url",
  *                                     "headers"?:{name:value}|[[name,value],...],"body"?}}
+ *   {"type":"provider","id":N,"call":{"provider","connection"?,"operation","args"?}}
+ *                                     (a manifest operation, docs/providers.md)
  *   {"type":"event","event":{"type":"tool.call"|"tool.result"|"log"|"run.output","data":{...}}}
  *   {"type":"finish","id":N,"status":"succeeded"|"failed","reason":"...","output":<json|null>}
  * Broker -> runner
  *   {"type":"result","id":1,"ok":true,"run":{"id","agent":<canonical agent JSON>,"input",
- *                                            "workspace","memory_dir"|null}}
+ *                                            "workspace","memory_dir"|null,
+ *                                            "operations":[<operation tool>,...]}}
  *   {"type":"result","id":N,"ok":true,"response":<LlmResponse>}
  *   {"type":"result","id":N,"ok":false,"error":{"kind","message","http_status"?,"retryable"}}
  *   {"type":"result","id":N,"ok":true}                       (finish acknowledged)
