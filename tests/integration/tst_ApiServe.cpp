@@ -222,10 +222,14 @@ private slots:
             "validation-failed");
         row("unknown field", "POST", "/v1/runs", "rw", json, "{\"agent\": \"fast\", \"inptu\": 1}",
             422, "validation-failed");
-        row("webhook url of wrong type", "POST", "/v1/runs", "rw", json,
+        row("webhook url of wrong type", "POST", "/v1/runs", "admin", json,
             "{\"agent\": \"fast\", \"webhook\": {\"url\": 5}}", 422, "validation-failed");
-        row("webhook url not http", "POST", "/v1/runs", "rw", json,
+        row("webhook url not http", "POST", "/v1/runs", "admin", json,
             "{\"agent\": \"fast\", \"webhook\": \"ftp://x\"}", 422, "validation-failed");
+        // runs:write alone must not make the engine POST to a URL of the caller's choosing.
+        row("webhook without webhooks:write", "POST", "/v1/runs", "rw", json,
+            "{\"agent\": \"fast\", \"webhook\": \"http://127.0.0.1:9/hook\"}", 403,
+            "insufficient-scope");
         row("unknown agent", "POST", "/v1/runs", "rw", json, "{\"agent\": \"nobody\"}", 422,
             "validation-failed");
         row("agent id malformed", "POST", "/v1/runs", "rw", json, "{\"agent\": \"../etc\"}", 422,
@@ -461,18 +465,26 @@ private slots:
     void runWithWebhook()
     {
         const RawResponse r = api().call(
-            "POST", "/v1/runs", m_rw,
+            "POST", "/v1/runs", m_admin,
             QJsonObject{{QStringLiteral("agent"), QStringLiteral("nomodel")},
                         {QStringLiteral("webhook"), QStringLiteral("http://127.0.0.1:9/hook")}});
         QCOMPARE(r.status, 202);
         const QString id = r.json().object().value(QStringLiteral("id")).toString();
+        // No secret was given: the generated one is shown in this answer, once.
+        const QJsonObject shown = r.json().object().value(QStringLiteral("webhook")).toObject();
+        QVERIFY2(shown.value(QStringLiteral("secret")).toString().startsWith(
+                     QStringLiteral("whsec_")),
+                 r.body.constData());
+        QCOMPARE(shown.value(QStringLiteral("url")).toString(),
+                 QStringLiteral("http://127.0.0.1:9/hook"));
         const RawResponse hooks =
             api().call("GET", "/v1/webhooks?run_id=" + id.toLatin1(), m_admin);
         QCOMPARE(hooks.status, 200);
         QVERIFY2(hooks.body.contains("http://127.0.0.1:9/hook"), hooks.body.constData());
+        QVERIFY(!hooks.body.contains(shown.value(QStringLiteral("secret")).toString().toUtf8()));
         // The problem names the field inside the webhook object.
         const RawResponse bad = api().call(
-            "POST", "/v1/runs", m_rw,
+            "POST", "/v1/runs", m_admin,
             QJsonObject{{QStringLiteral("agent"), QStringLiteral("nomodel")},
                         {QStringLiteral("webhook"), QJsonObject{{QStringLiteral("url"), 5}}}});
         checkProblem(bad, 422, QStringLiteral("validation-failed"));

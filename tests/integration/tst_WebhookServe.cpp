@@ -276,6 +276,10 @@ private slots:
                               {QStringLiteral("secret"), mine}}}});
         QVERIFY2(r.status == 202, r.body.constData());
         const QString runId = str(r.json(), "id");
+        // A secret the caller gave is never echoed back.
+        QVERIFY2(!r.body.contains(mine.toUtf8()), r.body.constData());
+        QVERIFY(r.json().value(QStringLiteral("webhook")).toObject().contains(
+            QStringLiteral("id")));
         QVERIFY(m_receiver.waitForCount(QStringLiteral("/mine"), 1, 30000));
         QVERIFY(m_receiver.waitForCount(QStringLiteral("/finished"), 1, 30000));
         for (const QString& p : {QStringLiteral("/mine"), QStringLiteral("/finished")}) {

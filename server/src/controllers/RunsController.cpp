@@ -147,6 +147,14 @@ void RunsController::create(ApiRequest& request, ApiReply& reply, const QString&
             f.addError(QStringLiteral("agent"), QStringLiteral("no agent \"%1\"").arg(agentId));
         }
     }
+    // A webhook makes the engine POST to a URL the caller picks: that is webhooks:write's
+    // power, so runs:write alone does not give it (docs/webhooks.md, SSRF stance).
+    if (webhook && !webhook->isNull() && !request.principal().hasScope(Scopes::WebhooksWrite))
+        return reply.problem(ApiProblem(
+            ApiProblem::Kind::InsufficientScope,
+            QStringLiteral("a run's webhook needs scope %1 as well; key %2 has %3")
+                .arg(Scopes::WebhooksWrite, request.principal().keyName,
+                     request.principal().scopes.join(QStringLiteral(", ")))));
     if (webhook && !webhook->isNull()) {
         if (!context().runWebhooks) {
             f.addError(QStringLiteral("webhook"),
@@ -176,20 +184,26 @@ void RunsController::create(ApiRequest& request, ApiReply& reply, const QString&
             return reply.problem(ApiProblem(ApiProblem::Kind::Unavailable, run.error().message));
         return reply.error(run.error());
     }
+    QJsonObject shownWebhook;
     if (webhook && !webhook->isNull() && context().runWebhooks) {
-        if (auto ok = context().runWebhooks->attach(run->id, *webhook, request.principal().actor());
-            !ok) {
+        auto attached =
+            context().runWebhooks->attach(run->id, *webhook, request.principal().actor());
+        if (!attached) {
             // A run whose promised webhook cannot be stored must not go on silently.
             context().supervisor->cancel(run->id, QStringLiteral("webhook could not be stored"));
-            return reply.error(ok.error());
+            return reply.error(attached.error());
         }
+        shownWebhook = *attached;
     }
     if (hasIdem) {
         Store::IdempotencyRecord rec{keyId, idemKey, requestHash, run->id, {}};
         if (auto ok = store->saveIdempotencyRecord(rec); !ok)
             qCWarning(lcServerApi).noquote() << "idempotency record:" << ok.error().message;
     }
-    reply.json(202, repr::run(*run), {{"Location", "/v1/runs/" + run->id.toLatin1()}});
+    QJsonObject body202 = repr::run(*run);
+    if (!shownWebhook.isEmpty())
+        body202.insert(QStringLiteral("webhook"), shownWebhook);
+    reply.json(202, body202, {{"Location", "/v1/runs/" + run->id.toLatin1()}});
 }
 
 void RunsController::get(ApiRequest& request, ApiReply& reply)

@@ -293,11 +293,11 @@ Status WebhooksController::validate(const QJsonValue& webhook) const
                 QStringLiteral("%1 problem(s) in webhook").arg(errors.size()), errors);
 }
 
-Status WebhooksController::attach(const QString& runId, const QJsonValue& webhook,
-                                  const QString& actor)
+Result<QJsonObject> WebhooksController::attach(const QString& runId, const QJsonValue& webhook,
+                                               const QString& actor)
 {
     if (auto ok = validate(webhook); !ok)
-        return ok;
+        return std::unexpected(ok.error());
     const QString url = webhook.isString()
                             ? webhook.toString()
                             : webhook.toObject().value(QStringLiteral("url")).toString();
@@ -309,7 +309,11 @@ Status WebhooksController::attach(const QString& runId, const QJsonValue& webhoo
         return std::unexpected(created.error());
     qCInfo(lcServerWebhooks).noquote()
         << "run" << runId << "webhook" << created->webhook.id << "attached by" << actor;
-    return {};
+    QJsonObject shown{{QStringLiteral("id"), created->webhook.id}, {QStringLiteral("url"), url}};
+    // Without the secret nobody could verify the deliveries: show a generated one this once.
+    if (secret.isEmpty())
+        shown.insert(QStringLiteral("secret"), created->secret);
+    return shown;
 }
 
 // --- /v1/webhooks --------------------------------------------------------------------------

@@ -28,7 +28,8 @@ public:
     void appendMetrics(MetricsWriter& out) override;
 
     Status validate(const QJsonValue& webhook) const override;
-    Status attach(const QString& runId, const QJsonValue& webhook, const QString& actor) override;
+    Result<QJsonObject> attach(const QString& runId, const QJsonValue& webhook,
+                               const QString& actor) override;
 
 private:
     WebhookService* service() const { return m_service; }

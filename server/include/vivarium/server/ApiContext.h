@@ -30,9 +30,13 @@ public:
     virtual ~RunWebhooks() = default;
     /** Validation error whose details name each bad field as "/webhook/...: ...". */
     virtual Status validate(const QJsonValue& webhook) const = 0;
-    /** Store the subscription for this run; its terminal event is delivered to it. */
-    virtual Status attach(const QString& runId, const QJsonValue& webhook,
-                          const QString& actor) = 0;
+    /**
+     * Store the subscription for this run; its terminal event is delivered to it. Returns what
+     * the 202 answer shows of it: {id, url} plus `secret` only when the engine generated one
+     * (shown this once; a secret the caller gave is never echoed).
+     */
+    virtual Result<QJsonObject> attach(const QString& runId, const QJsonValue& webhook,
+                                       const QString& actor) = 0;
 };
 
 /** What controllers work with: the engine's parts. All on the engine thread. */
