@@ -829,8 +829,13 @@ void Validator::readApproval(const QJsonValue& v)
         return;
     if (auto m =
             oneOf(QStringLiteral("/approval/mode"), o->value(QStringLiteral("mode")),
-                  {QStringLiteral("never"), QStringLiteral("writes"), QStringLiteral("always")}))
+                  {QStringLiteral("never"), QStringLiteral("writes"), QStringLiteral("always")})) {
         m_def.approval.mode = *m;
+        if (*m != QLatin1String("never"))
+            warn(QStringLiteral("/approval/mode"),
+                 QStringLiteral("approvals are not supported by this engine yet: runs of this "
+                                "agent fail until approval.mode is \"never\""));
+    }
 }
 
 void Validator::checkSchema(const QString& ptr, const QJsonValue& v)

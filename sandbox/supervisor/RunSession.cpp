@@ -179,6 +179,16 @@ bool RunSession::resolve()
         m_catalog = std::make_shared<const ProviderCatalog>(
             ProviderCatalog::load(ProviderCatalog::userDirectory(m_ctx.paths.dataDir())));
 
+    // Approvals are not built yet. An agent that asks for them must not have its tools run
+    // unapproved, so it does not run at all (docs/architecture.md, departures).
+    if (m_def.approval.mode != QLatin1String("never")) {
+        failAtOnce(QStringLiteral("approval mode \"%1\" is not supported by this engine yet, and "
+                                  "its tool calls must not run unapproved; set approval.mode to "
+                                  "\"never\" to run this agent")
+                       .arg(m_def.approval.mode));
+        return false;
+    }
+
     const QString name = m_def.model.endpoint;
     if (name.isEmpty()) {
         failAtOnce(QStringLiteral("the agent names no model endpoint"));

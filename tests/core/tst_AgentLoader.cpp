@@ -784,6 +784,12 @@ void TestAgentLoader::directoryAgentFixture()
     QCOMPARE(d.sandbox.tier, QStringLiteral("container"));
     QCOMPARE(d.sandbox.minTier, QStringLiteral("bwrap"));
     QCOMPARE(d.approval.mode, QStringLiteral("always"));
+    // Approvals are not built: the loader says runs will fail rather than run unapproved.
+    bool warned = false;
+    for (const auto& w : r->warnings)
+        warned = warned || (w.pointer == QStringLiteral("/approval/mode") &&
+                            w.message.contains(QStringLiteral("not supported")));
+    QVERIFY(warned);
 }
 
 void TestAgentLoader::bomIsStripped()

@@ -727,6 +727,27 @@ private slots:
         QVERIFY(!QFileInfo::exists(env.dataDir() + QStringLiteral("/runs/") + id));
     }
 
+    // Approvals are not built: such an agent fails before any tool could run unapproved.
+    void approvalModeIsNotRunUnapproved()
+    {
+        Env env;
+        QVERIFY2(env.ok(), qPrintable(env.error()));
+        AgentDefinition def = makeAgent(QStringLiteral("careful"));
+        def.approval.mode = QStringLiteral("writes");
+        VERIFY_OK(env.store->saveAgent(def));
+        env.start();
+        const QString id = env.enqueue({{QStringLiteral("mode"), QStringLiteral("succeed")}},
+                                       QStringLiteral("careful"));
+        QVERIFY2(!id.isEmpty(), qPrintable(env.error()));
+        QTRY_VERIFY_WITH_TIMEOUT(env.finished.contains(id), 5000);
+        const RunRecord run = env.run(id);
+        QCOMPARE(run.status, RunStatus::Failed);
+        QVERIFY2(run.reason.contains(QStringLiteral("approval mode \"writes\" is not supported")),
+                 qPrintable(run.reason));
+        QVERIFY(!run.startedAt.isValid());
+        QCOMPARE(eventTypes(env.storedEvents(id)), QStringLiteral("run.queued,run.finished"));
+    }
+
     void unknownOrRemovedAgent()
     {
         Env env;
