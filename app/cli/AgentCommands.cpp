@@ -5,6 +5,7 @@
 #include "TextTable.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/MachineReferences.h"
 #include "vivarium/scheduler/ScheduleRules.h"
 
 #include <QFileInfo>
@@ -15,22 +16,6 @@
 namespace vivarium::cli {
 
 namespace {
-
-/** What exists on this machine, for the dangling-reference warnings. */
-KnownReferences knownReferences(const Store& store)
-{
-    KnownReferences refs;
-    QSet<QString> endpoints;
-    if (auto list = store.modelEndpoints())
-        for (const ModelEndpointRecord& e : *list)
-            endpoints.insert(e.name);
-    refs.endpoints = endpoints;
-    // The provider catalog and connections arrive with the secrets issue; until then none
-    // exist on any machine, which is exactly what the warnings should say.
-    refs.providers = QSet<QString>();
-    refs.connections = QSet<QString>();
-    return refs;
-}
 
 QJsonObject summaryJson(const AgentSummary& a)
 {
@@ -81,7 +66,7 @@ int cmdAgentAdd(Invocation& inv)
     auto store = inv.openStore();
     if (!store)
         return reportError(store.error());
-    auto loaded = AgentLoader::loadPath(path, knownReferences(**store));
+    auto loaded = AgentLoader::loadPath(path, machineReferences(**store, inv.paths().dataDir()));
     if (!loaded)
         return reportError(loaded.error());
     for (const Diagnostic& w : loaded->warnings)

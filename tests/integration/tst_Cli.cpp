@@ -136,6 +136,19 @@ private slots:
         QVERIFY(r.out.contains("No runs yet"));
     }
 
+    // Warnings name what is really missing: the built-in gmail provider exists everywhere,
+    // the "work" connection does not exist yet.
+    void agentAddWarnsOnlyAboutWhatIsMissing()
+    {
+        const QString data = m_tmp.filePath(QStringLiteral("refs-data"));
+        const auto r = runCli(data, {QStringLiteral("agent"), QStringLiteral("add"),
+                                     examples() + QStringLiteral("/inbox-triage")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains("connection \"work\""), qPrintable(r.describe()));
+        QVERIFY2(!r.err.contains("provider \"gmail\" is not"), qPrintable(r.describe()));
+        QVERIFY2(!r.err.contains("/providers/0/provider"), qPrintable(r.describe()));
+    }
+
     void agentLifecycle()
     {
         const QString dir = m_tmp.filePath(QStringLiteral("lifecycle"));

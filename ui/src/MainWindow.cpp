@@ -12,6 +12,7 @@
 #include "pages/RunsPage.h"
 #include "pages/SettingsPage.h"
 
+#include "vivarium/core/MachineReferences.h"
 #include "vivarium/core/Settings.h"
 #include "vivarium/core/Store.h"
 #include "vivarium/sandbox/RunSupervisor.h"
@@ -292,9 +293,8 @@ void MainWindow::importAgent()
                               tr("Agent packages (*.json);;All files (*)"));
     if (path.isEmpty())
         return;
-    auto imported = AgentPackages::import(
-        *m_services.store, path,
-        AgentValidation::knownReferences(*m_services.store, m_services.dataDir));
+    auto imported = AgentPackages::import(*m_services.store, path,
+                                          machineReferences(*m_services.store, m_services.dataDir));
     if (!imported) {
         Dialogs::warning(this, tr("Cannot import %1").arg(QFileInfo(path).fileName()),
                          imported.error().message,

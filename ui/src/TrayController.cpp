@@ -25,8 +25,7 @@ TrayController::TrayController(MainWindow* window, QObject* parent)
     m_state->setEnabled(false);
     m_menu->addSeparator();
     m_toggle = m_menu->addAction(tr("Show Vivarium"), this, [this] {
-        if (MainWindow* win = m_window.data();
-            win && win->isVisible() && !win->isMinimized())
+        if (MainWindow* win = m_window.data(); win && win->isVisible() && !win->isMinimized())
             win->hide();
         else
             showWindow();
@@ -42,8 +41,7 @@ TrayController::TrayController(MainWindow* window, QObject* parent)
     quit->setObjectName(QStringLiteral("trayQuit"));
     connect(m_menu, &QMenu::aboutToShow, this, [this] {
         const MainWindow* win = m_window.data();
-        m_toggle->setText(win && win->isVisible() ? tr("Hide Vivarium")
-                                                        : tr("Show Vivarium"));
+        m_toggle->setText(win && win->isVisible() ? tr("Hide Vivarium") : tr("Show Vivarium"));
     });
     rebuildRunMenu();
 

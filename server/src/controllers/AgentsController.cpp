@@ -5,6 +5,7 @@
 #include "Representations.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/MachineReferences.h"
 #include "vivarium/core/Store.h"
 #include "vivarium/scheduler/ScheduleRules.h"
 
@@ -16,23 +17,6 @@ namespace vivarium::server {
 namespace {
 
 const QString BodyLabel = QStringLiteral("body");
-
-/** What exists on this machine, for the loader's dangling-reference warnings. */
-KnownReferences knownReferences(const Store& store)
-{
-    KnownReferences refs;
-    QSet<QString> endpoints;
-    if (auto list = store.modelEndpoints())
-        for (const ModelEndpointRecord& e : *list)
-            endpoints.insert(e.name);
-    refs.endpoints = endpoints;
-    QSet<QString> connections;
-    if (auto list = store.connections())
-        for (const ConnectionRecord& c : *list)
-            connections.insert(c.name);
-    refs.connections = connections;
-    return refs;
-}
 
 /** "body: /limits/max_steps: ..." -> "/limits/max_steps: ...": the body has no file name. */
 QStringList withoutLabel(const QStringList& lines)
@@ -172,8 +156,8 @@ void AgentsController::save(ApiRequest& request, ApiReply& reply, const QString&
     if (!body)
         return reply.problem(body.error());
     Store* store = context().store;
-    auto loaded =
-        AgentLoader::loadBytes(request.http().body, BodyLabel, QString(), knownReferences(*store));
+    auto loaded = AgentLoader::loadBytes(request.http().body, BodyLabel, QString(),
+                                         machineReferences(*store, context().dataDir));
     QStringList problems;
     if (!loaded) {
         Error e = loaded.error();

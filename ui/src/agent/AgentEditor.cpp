@@ -8,6 +8,7 @@
 #include "SchedulesTable.h"
 #include "VersionsPanel.h"
 
+#include "vivarium/core/MachineReferences.h"
 #include "vivarium/core/Store.h"
 #include "vivarium/ui/Dialogs.h"
 #include "vivarium/ui/ScheduleEditor.h"
@@ -626,7 +627,7 @@ void AgentEditor::validateNow()
         }
     }
     m_validation = AgentValidation::validate(
-        document(), AgentValidation::knownReferences(*m_services.store, m_services.dataDir));
+        document(), machineReferences(*m_services.store, m_services.dataDir));
     if (!m_schemaProblem.isEmpty()) {
         m_validation.problems.prepend(
             FieldProblem{QStringLiteral("/output_schema"), m_schemaProblem, false});

@@ -2,7 +2,6 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #include "AgentValidation.h"
 
-#include "vivarium/core/ProviderManifest.h"
 #include "vivarium/core/Store.h"
 #include "vivarium/scheduler/ScheduleRules.h"
 
@@ -122,27 +121,6 @@ AgentValidation AgentValidation::validate(const QJsonObject& document, const Kno
         v.problems.begin(), v.problems.end(),
         [](const FieldProblem& a, const FieldProblem& b) { return !a.warning && b.warning; });
     return v;
-}
-
-KnownReferences AgentValidation::knownReferences(const Store& store, const QString& dataDir)
-{
-    KnownReferences refs;
-    QSet<QString> endpoints;
-    if (auto list = store.modelEndpoints())
-        for (const ModelEndpointRecord& e : std::as_const(*list))
-            endpoints.insert(e.name);
-    refs.endpoints = endpoints;
-    QSet<QString> providers;
-    const ProviderCatalog catalog = ProviderCatalog::load(ProviderCatalog::userDirectory(dataDir));
-    for (const ProviderManifest& m : catalog.manifests())
-        providers.insert(m.id);
-    refs.providers = providers;
-    QSet<QString> connections;
-    if (auto list = store.connections())
-        for (const ConnectionRecord& c : std::as_const(*list))
-            connections.insert(c.name);
-    refs.connections = connections;
-    return refs;
 }
 
 QStringList AgentValidation::versionText(const AgentDefinition& definition)

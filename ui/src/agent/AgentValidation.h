@@ -42,9 +42,6 @@ struct AgentValidation
      */
     static AgentValidation validate(const QJsonObject& document, const KnownReferences& refs);
 
-    /** Endpoints, provider catalog ids and connections this data directory has. */
-    static KnownReferences knownReferences(const Store& store, const QString& dataDir);
-
     /**
      * The schedule problems `vivarium agent add` reports after the loader (cron parsed for
      * real, the zone checked), each as "/schedules/<i>/<field>: ...".
