@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 part="${1:-all}"
+parts="foundation runs scheduler broker sandbox secrets api webhooks timeline gui"
+case " all $parts " in
+*" $part "*) ;;
+*)
+    echo "bench/run.sh: unknown part \"$part\"; one of: all $parts" >&2
+    exit 2
+    ;;
+esac
 cmake --preset bench >/dev/null
 cmake --build --preset bench -j "$(nproc)" --target vivarium vivarium-runner vivarium-bench vivarium-bench-runs \
     vivarium-bench-scheduler vivarium-bench-broker >/dev/null

@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #include "Cli.h"
 
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -139,8 +141,14 @@ QString globalUsage()
     QString text = QStringLiteral(
         "Usage: vivarium [--data-dir DIR] COMMAND [ARGS]\n\n"
         "Vivarium runs LLM agents with real tools, on schedules, sandboxed.\n\nCommands:\n");
+    // The widest command name sets the column, so a long one never runs into its summary.
+    qsizetype width = 0;
     for (const CommandSpec& c : commands())
-        text += QStringLiteral("  %1%2\n").arg(c.words.join(QLatin1Char(' ')), -18).arg(c.summary);
+        width = std::max(width, c.words.join(QLatin1Char(' ')).size());
+    for (const CommandSpec& c : commands())
+        text += QStringLiteral("  %1  %2\n")
+                    .arg(c.words.join(QLatin1Char(' ')), -int(width))
+                    .arg(c.summary);
     text += QStringLiteral(
         "\nGlobal options:\n"
         "  --data-dir DIR    data directory (default: $VIVARIUM_DATA_DIR, else\n"
