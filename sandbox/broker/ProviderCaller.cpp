@@ -7,13 +7,12 @@
 #include "vivarium/protocol/BrokerProtocol.h"
 #include "vivarium/sandbox/LlmClient.h"
 
-#include <curl/curl.h>
+#include "vivarium/core/CurlEasy.h"
 
 #include <QElapsedTimer>
 
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <sys/socket.h>
 
 namespace vivarium {
@@ -22,12 +21,6 @@ namespace {
 
 /** Response headers kept, in bytes: enough for any real API, not a memory sink. */
 constexpr qsizetype MaxResponseHeaderBytes = 64 * 1024;
-
-void globalInit()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 ProviderCallError failure(const char* kind, const QString& rule, const QString& message)
 {
@@ -124,25 +117,6 @@ curl_socket_t onOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addr
     t->outcome->address = target.toString();
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
-
-struct EasyDeleter
-{
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MultiDeleter
-{
-    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter
-{
-    void operator()(curl_slist* l) const
-    {
-        // One entry may hold the credential: wipe before freeing.
-        for (curl_slist* i = l; i; i = i->next)
-            std::memset(i->data, 0, std::strlen(i->data));
-        curl_slist_free_all(l);
-    }
-};
 
 ProviderCallError transportError(CURLcode code, CURL* easy, const QString& detail,
                                  const NormalizedUrl& url, int totalTimeoutMs)
@@ -369,9 +343,9 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
         return finish(out);
     }
 
-    globalInit();
-    std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
-    std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+    curl::globalInit();
+    curl::EasyPtr easy(curl_easy_init());
+    curl::MultiPtr multi(curl_multi_init());
     if (!easy || !multi) {
         out.error = failure(protocol::ErrorKind::Connection, QStringLiteral("transport"),
                             QStringLiteral("libcurl could not be initialised"));
@@ -400,7 +374,7 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
     raw = curl_slist_append(raw, "Expect:");
     if (!hasContentType && !call.body.isEmpty())
         raw = curl_slist_append(raw, "Content-Type:"); // not curl's form-urlencoded default
-    std::unique_ptr<curl_slist, SlistDeleter> headerList(raw);
+    curl::SlistPtr headerList(raw);
 
     Transfer t;
     t.cancel = &cancel;
@@ -421,38 +395,24 @@ ProviderCallOutcome ProviderCaller::execute(ProviderCallJob& job, const CancelTo
         ~Wipe() { bytes.fill('\0'); }
     } wipeUrl{url};
     const QByteArray pin = pinEntry(call.url, *addresses);
-    std::unique_ptr<curl_slist, SlistDeleter> resolveList(
-        curl_slist_append(nullptr, pin.constData()));
+    curl::SlistPtr resolveList(curl_slist_append(nullptr, pin.constData()));
     char errorBuffer[CURL_ERROR_SIZE] = {};
     CURL* e = easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, url.constData());
+    curl::applyBaseline(e, {url.constData(), errorBuffer, job.connectTimeoutMs, job.totalTimeoutMs,
+                            &onHeader, &onBody, &onProgress, &t});
     if (!call.url.hostIsIp)
         curl_easy_setopt(e, CURLOPT_RESOLVE, resolveList.get());
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &onOpenSocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    // Stricter than the baseline: no proxy at all, so the pinned address is what is dialled.
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     // Decoded here so the redaction sees plain bytes; an encoding curl cannot decode fails.
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headerList.get());
     if (!hasUserAgent)
         curl_easy_setopt(e, CURLOPT_USERAGENT, "vivarium/" VIVARIUM_VERSION);
-    // f) limits.
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(qMax(1, job.connectTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(qMax(1, job.totalTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errorBuffer);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &onHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &onBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &onProgress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    // f) limits: set with the baseline above.
 
     const QByteArray method = call.method.toLatin1();
     if (method == "GET" && call.body.isEmpty()) {

@@ -4,23 +4,15 @@
 
 #include "vivarium/sandbox/LlmClient.h"
 
-#include <curl/curl.h>
+#include "vivarium/core/CurlEasy.h"
 
 #include <QElapsedTimer>
 
 #include <memory>
-#include <mutex>
 
 namespace vivarium {
 
 namespace {
-
-void globalInit()
-{
-    // curl_global_init is not thread-safe; the broker creates clients on several threads.
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 struct Transfer
 {
@@ -99,19 +91,6 @@ int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
     return t->cancel->isCancelled() ? 1 : 0;
 }
 
-struct EasyDeleter
-{
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MultiDeleter
-{
-    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter
-{
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 HttpResult::Outcome classify(CURLcode code, CURL* easy)
 {
     switch (code) {
@@ -144,18 +123,18 @@ HttpResult::Outcome classify(CURLcode code, CURL* easy)
 
 HttpResult CurlTransport::post(const Request& request, const CancelToken& cancel, const Sink& sink)
 {
-    globalInit();
+    curl::globalInit();
     HttpResult result;
     Transfer t;
     t.cancel = &cancel;
     t.sink = &sink;
     t.result = &result;
 
-    std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+    curl::EasyPtr easy(curl_easy_init());
     // One multi handle per worker thread, kept for the thread's life: its connection cache
     // lets the next model call reuse the TCP (and TLS) connection instead of a new handshake.
-    thread_local std::unique_ptr<CURLM, MultiDeleter> threadMulti = [] {
-        std::unique_ptr<CURLM, MultiDeleter> m(curl_multi_init());
+    thread_local curl::MultiPtr threadMulti = [] {
+        curl::MultiPtr m(curl_multi_init());
         if (m)
             curl_multi_setopt(m.get(), CURLMOPT_MAXCONNECTS, 8L);
         return m;
@@ -170,32 +149,17 @@ HttpResult CurlTransport::post(const Request& request, const CancelToken& cancel
         rawList = curl_slist_append(rawList, h.constData());
     // No "Expect: 100-continue" round trip for larger bodies.
     rawList = curl_slist_append(rawList, "Expect:");
-    std::unique_ptr<curl_slist, SlistDeleter> headerList(rawList);
+    curl::SlistPtr headerList(rawList);
 
     char errorBuffer[CURL_ERROR_SIZE] = {};
     const QByteArray url = request.url.toEncoded();
     CURL* e = easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, url.constData());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl::applyBaseline(e, {url.constData(), errorBuffer, request.connectTimeoutMs,
+                            request.totalTimeoutMs, &onHeader, &onBody, &onProgress, &t});
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, request.body.constData());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headerList.get());
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(std::max(1, request.connectTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(std::max(1, request.totalTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errorBuffer);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &onHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &onBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &onProgress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 
     curl_multi_add_handle(multi, e);

@@ -2,10 +2,9 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #include "OAuthHttp.h"
 
-#include <curl/curl.h>
+#include "vivarium/core/CurlEasy.h"
 
 #include <memory>
-#include <mutex>
 
 namespace vivarium::oauth {
 
@@ -56,15 +55,6 @@ int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
     return t->cancel && t->cancel->load() ? 1 : 0;
 }
 
-struct EasyDeleter
-{
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter
-{
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 HttpReply::Outcome classify(CURLcode code)
 {
     switch (code) {
@@ -93,11 +83,10 @@ HttpReply::Outcome classify(CURLcode code)
 
 HttpReply perform(const HttpCall& call)
 {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    curl::globalInit();
 
     HttpReply reply;
-    std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+    curl::EasyPtr easy(curl_easy_init());
     if (!easy) {
         reply.detail = QStringLiteral("libcurl could not be initialised");
         return reply;
@@ -110,13 +99,13 @@ HttpReply perform(const HttpCall& call)
     for (const QByteArray& h : call.headers)
         raw = curl_slist_append(raw, h.constData());
     raw = curl_slist_append(raw, "Expect:");
-    std::unique_ptr<curl_slist, SlistDeleter> headers(raw);
+    curl::SlistPtr headers(raw);
 
     char errorBuffer[CURL_ERROR_SIZE] = {};
     const QByteArray url = call.url.toEncoded();
     CURL* e = easy.get();
-    curl_easy_setopt(e, CURLOPT_URL, url.constData());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl::applyBaseline(e, {url.constData(), errorBuffer, call.connectTimeoutMs,
+                            call.totalTimeoutMs, &onHeader, &onBody, &onProgress, &t});
     if (call.method == "POST") {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, call.body.constData());
@@ -125,21 +114,6 @@ HttpReply perform(const HttpCall& call)
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(std::max(1, call.connectTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(std::max(1, call.totalTimeoutMs)));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errorBuffer);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &onHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &onBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &onProgress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "Vivarium/" VIVARIUM_VERSION);
 
     const CURLcode code = curl_easy_perform(e);

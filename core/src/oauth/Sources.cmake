@@ -4,7 +4,6 @@
 # model clients' does: blocking calls usable from the CLI and the engine's worker thread, TLS
 # and timeouts configured in one place, redirects never followed. The loopback redirect
 # listener uses Qt Network's QTcpServer (it shares the CLI's event loop with stdin).
-find_package(CURL REQUIRED)
 target_sources(vivarium_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/OAuthLogging.cpp
     ${CMAKE_CURRENT_LIST_DIR}/OAuthHttp.cpp
@@ -13,4 +12,3 @@ target_sources(vivarium_core PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/ConnectionTokens.cpp
     ${CMAKE_CURRENT_LIST_DIR}/ConnectionRefresher.cpp
 )
-target_link_libraries(vivarium_core PRIVATE CURL::libcurl)

@@ -4,10 +4,9 @@
 
 #include <QElapsedTimer>
 
-#include <curl/curl.h>
+#include "vivarium/core/CurlEasy.h"
 
 #include <memory>
-#include <mutex>
 
 namespace vivarium::webhookhttp {
 
@@ -59,31 +58,16 @@ int onProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
     return t->cancel->load() ? 1 : 0;
 }
 
-struct CurlDeleter
-{
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter
-{
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 } // namespace
-
-void globalInit()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 Response post(const Request& request, const std::atomic<bool>& cancel)
 {
-    globalInit();
+    curl::globalInit();
     Response response;
     QElapsedTimer clock;
     clock.start();
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-    if (!curl) {
+    curl::EasyPtr easy(curl_easy_init());
+    if (!easy) {
         response.error = QStringLiteral("cannot initialise libcurl");
         return response;
     }
@@ -97,37 +81,18 @@ Response post(const Request& request, const std::atomic<bool>& cancel)
         }
         list = next;
     }
-    const std::unique_ptr<curl_slist, SlistDeleter> headers(list);
+    const curl::SlistPtr headers(list);
     char errorText[CURL_ERROR_SIZE] = {};
     Transfer transfer{&cancel, &response};
     const QByteArray url = request.url.toUtf8();
-    CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, url.constData());
+    CURL* c = easy.get();
+    // The baseline never sends loopback through a proxy: n8n often listens on this host.
+    curl::applyBaseline(c, {url.constData(), errorText, request.connectTimeoutMs,
+                            request.totalTimeoutMs, &onHeader, &onBody, &onProgress, &transfer});
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.constData());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-#if CURL_AT_LEAST_VERSION(7, 85, 0)
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, long(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(request.connectTimeoutMs));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(request.totalTimeoutMs));
-    // n8n and friends often listen on this host: never send loopback through a proxy.
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &onBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &transfer);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &onHeader);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &onProgress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &transfer);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errorText);
 
     const CURLcode rc = curl_easy_perform(c);
     response.durationMs = clock.elapsed();

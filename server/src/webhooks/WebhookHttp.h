@@ -40,7 +40,4 @@ struct Response
  */
 Response post(const Request& request, const std::atomic<bool>& cancel);
 
-/** Call once on the main thread before any worker posts (curl_global_init is not thread-safe). */
-void globalInit();
-
 } // namespace vivarium::webhookhttp

@@ -4,6 +4,7 @@
 
 #include "WebhookHttp.h"
 #include "WebhookLogging.h"
+#include "vivarium/core/CurlEasy.h"
 #include "vivarium/core/SecretStore.h"
 
 #include <QHash>
@@ -629,7 +630,7 @@ WebhookService::WebhookService(Store* store, SecretStore* secrets, WebhookServic
     d->options = std::move(options);
     d->timer.setSingleShot(true);
     connect(&d->timer, &QTimer::timeout, this, [this] { d->pump(); });
-    webhookhttp::globalInit();
+    curl::globalInit();
 }
 
 WebhookService::~WebhookService()
