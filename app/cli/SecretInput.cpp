@@ -4,8 +4,10 @@
 
 #include <QFile>
 
+#include <cerrno>
 #include <csignal>
-#include <cstdio>
+#include <fcntl.h>
+#include <optional>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,52 +15,66 @@ namespace vivarium::cli {
 
 namespace {
 
+// The terminal whose echo is off, so Ctrl-C during a prompt does not leave it that way.
+int g_ttyFd = -1;
 termios g_saved{};
-volatile sig_atomic_t g_echoOff = 0;
-
-void restoreEcho()
-{
-    if (g_echoOff) {
-        ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved);
-        g_echoOff = 0;
-    }
-}
 
 extern "C" void onInterrupt(int sig)
 {
-    restoreEcho();
+    if (g_ttyFd >= 0)
+        ::tcsetattr(g_ttyFd, TCSAFLUSH, &g_saved);
     ::signal(sig, SIG_DFL);
     ::raise(sig);
 }
 
-/** One line from the terminal with echo off; the newline the user typed is echoed back. */
-QByteArray readHiddenLine(const QString& label)
+/**
+ * One line typed at the controlling terminal with echo off (the newline is echoed back).
+ * The terminal, not stdin: a command may read data from a pipe and still ask a passphrase.
+ * nullopt when there is no terminal.
+ */
+std::optional<QByteArray> readHiddenLine(const QString& label)
 {
-    std::fputs(label.toLocal8Bit().constData(), stderr);
-    std::fflush(stderr);
-    termios t{};
-    const bool haveTerm = ::tcgetattr(STDIN_FILENO, &t) == 0;
-    if (haveTerm) {
-        g_saved = t;
-        t.c_lflag &= ~tcflag_t(ECHO);
-        t.c_lflag |= ECHONL;
-        g_echoOff = 1;
-        ::signal(SIGINT, onInterrupt);
-        ::signal(SIGTERM, onInterrupt);
-        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return std::nullopt;
+    termios old{};
+    const bool isTty = ::tcgetattr(fd, &old) == 0;
+    struct sigaction sa
+    {
+    }, oldInt{}, oldTerm{};
+    if (isTty) {
+        g_ttyFd = fd;
+        g_saved = old;
+        sa.sa_handler = onInterrupt;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(SIGINT, &sa, &oldInt);
+        ::sigaction(SIGTERM, &sa, &oldTerm);
+        termios quiet = old;
+        quiet.c_lflag &= tcflag_t(~ECHO);
+        quiet.c_lflag |= ECHONL;
+        ::tcsetattr(fd, TCSAFLUSH, &quiet);
     }
+    const QByteArray prompt = label.toLocal8Bit();
+    (void)!::write(fd, prompt.constData(), size_t(prompt.size()));
     QByteArray line;
-    for (int c = std::fgetc(stdin); c != EOF && c != '\n'; c = std::fgetc(stdin)) {
-        if (line.size() < 64 * 1024)
-            line.append(char(c));
-    }
-    if (haveTerm) {
-        restoreEcho();
-        ::signal(SIGINT, SIG_DFL);
-        ::signal(SIGTERM, SIG_DFL);
+    char c = 0;
+    while (line.size() < 64 * 1024) {
+        const ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n')
+            break;
+        line.append(c);
     }
     if (line.endsWith('\r'))
         line.chop(1);
+    if (isTty) {
+        ::tcsetattr(fd, TCSAFLUSH, &old);
+        ::sigaction(SIGINT, &oldInt, nullptr);
+        ::sigaction(SIGTERM, &oldTerm, nullptr);
+        g_ttyFd = -1;
+    }
+    ::close(fd);
     return line;
 }
 
@@ -67,6 +83,15 @@ QByteArray readHiddenLine(const QString& label)
 bool stdinIsTerminal()
 {
     return ::isatty(STDIN_FILENO) == 1;
+}
+
+bool haveTerminal()
+{
+    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    ::close(fd);
+    return true;
 }
 
 QByteArray readStdinSecret(qsizetype maxBytes)
@@ -82,16 +107,17 @@ QByteArray readStdinSecret(qsizetype maxBytes)
 
 Result<QByteArray> promptSecret(const QString& label, bool confirm)
 {
-    if (!stdinIsTerminal())
-        return fail(Error::Code::Validation,
-                    QStringLiteral("%1: standard input is not a terminal (pipe the value in)")
-                        .arg(label.trimmed()));
-    QByteArray first = readHiddenLine(label);
+    std::optional<QByteArray> typed = readHiddenLine(label);
+    if (!typed)
+        return fail(
+            Error::Code::Validation,
+            QStringLiteral("%1: no terminal to ask on (pipe the value in)").arg(label.trimmed()));
+    QByteArray first = std::move(*typed);
     if (first.isEmpty())
         return fail(Error::Code::Validation,
                     QStringLiteral("%1: nothing entered").arg(label.trimmed()));
     if (confirm) {
-        QByteArray second = readHiddenLine(QStringLiteral("Again: "));
+        QByteArray second = readHiddenLine(QStringLiteral("Again: ")).value_or(QByteArray());
         const bool same = first == second;
         second.fill('\0');
         if (!same) {

@@ -17,6 +17,9 @@ namespace vivarium::cli {
 /** True when standard input is a terminal (then prompt; else read a pipe). */
 bool stdinIsTerminal();
 
+/** True when there is a controlling terminal to prompt on (even with stdin piped). */
+bool haveTerminal();
+
 /**
  * The whole of stdin (at most `maxBytes`), without the trailing newline a shell or `echo`
  * adds. Empty when nothing came.
@@ -24,9 +27,9 @@ bool stdinIsTerminal();
 QByteArray readStdinSecret(qsizetype maxBytes = 64 * 1024);
 
 /**
- * Ask on the terminal with echo off (`label` on stderr), once or twice when `confirm` is set
- * (the two must match). Validation error when stdin is not a terminal, input is empty or the
- * two entries differ. Echo is restored even when interrupted by Ctrl-C.
+ * Ask on the controlling terminal with echo off, once or twice when `confirm` is set (the two
+ * must match). Validation error when there is no terminal, input is empty or the two entries
+ * differ. Echo is restored even when interrupted by Ctrl-C.
  */
 Result<QByteArray> promptSecret(const QString& label, bool confirm = false);
 

@@ -4,6 +4,7 @@
 // (docs/secrets.md). Passphrases are typed without echo or read from standard input; they are
 // never taken from an environment variable or printed, and secret values are never shown.
 #include "Cli.h"
+#include "SecretInput.h"
 
 #include "vivarium/core/SecretStore.h"
 #include "vivarium/core/Settings.h"
@@ -13,11 +14,7 @@
 #include <QJsonObject>
 #include <QScopeGuard>
 
-#include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <termios.h>
-#include <unistd.h>
 
 namespace vivarium::cli {
 
@@ -30,98 +27,22 @@ void wipe(QByteArray& b)
     b.clear();
 }
 
-// The terminal whose echo is off, so Ctrl-C during a prompt does not leave it that way.
-int g_ttyFd = -1;
-termios g_savedTermios{};
-
-void restoreTerminal(int sig)
+/** One passphrase typed at the terminal without echo (twice for a new one). */
+Result<QByteArray> promptPassphrase(const QString& label, bool confirm = false)
 {
-    if (g_ttyFd >= 0)
-        ::tcsetattr(g_ttyFd, TCSAFLUSH, &g_savedTermios);
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
-}
-
-/** One line typed at the controlling terminal without echo; Validation if there is none. */
-Result<QByteArray> promptNoEcho(const QString& prompt)
-{
-    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
+    if (!haveTerminal())
         return fail(Error::Code::Validation,
                     QStringLiteral("no terminal to ask for the vault passphrase: set "
                                    "$VIVARIUM_VAULT_PASSPHRASE_FILE to a file holding it (mode "
                                    "600), or pass it with --passphrase-stdin where a command "
                                    "offers that"));
-    termios old{};
-    const bool isTty = ::tcgetattr(fd, &old) == 0;
-    struct sigaction sa
-    {
-    }, oldInt{}, oldTerm{};
-    if (isTty) {
-        g_ttyFd = fd;
-        g_savedTermios = old;
-        sa.sa_handler = restoreTerminal;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &oldInt);
-        ::sigaction(SIGTERM, &sa, &oldTerm);
-        termios quiet = old;
-        quiet.c_lflag &= tcflag_t(~ECHO);
-        quiet.c_lflag |= ECHONL;
-        ::tcsetattr(fd, TCSAFLUSH, &quiet);
-    }
-    const QByteArray p = prompt.toLocal8Bit();
-    (void)!::write(fd, p.constData(), size_t(p.size()));
-    QByteArray line;
-    char c = 0;
-    while (line.size() < 4096) {
-        const ssize_t n = ::read(fd, &c, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || c == '\n')
-            break;
-        line.append(c);
-    }
-    if (line.endsWith('\r'))
-        line.chop(1);
-    if (isTty) {
-        ::tcsetattr(fd, TCSAFLUSH, &old);
-        ::sigaction(SIGINT, &oldInt, nullptr);
-        ::sigaction(SIGTERM, &oldTerm, nullptr);
-        g_ttyFd = -1;
-    }
-    ::close(fd);
-    if (line.isEmpty())
-        return fail(Error::Code::Validation, QStringLiteral("no passphrase given"));
-    return line;
-}
-
-bool haveTerminal()
-{
-    const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return false;
-    ::close(fd);
-    return true;
+    return promptSecret(label, confirm);
 }
 
 /** A new passphrase typed twice. */
 Result<QByteArray> promptNewPassphrase()
 {
-    auto first = promptNoEcho(QStringLiteral("New vault passphrase: "));
-    if (!first)
-        return first;
-    auto second = promptNoEcho(QStringLiteral("Repeat it: "));
-    if (!second) {
-        wipe(*first);
-        return second;
-    }
-    const bool same = *first == *second;
-    wipe(*second);
-    if (!same) {
-        wipe(*first);
-        return fail(Error::Code::Validation, QStringLiteral("the two passphrases differ"));
-    }
-    return first;
+    return promptPassphrase(QStringLiteral("New vault passphrase: "), true);
 }
 
 /** Standard input, line by line (for --passphrase-stdin). */
@@ -180,7 +101,7 @@ void adviseKeyFile(const SecretStore::VaultLocation& loc, const QString& keyFile
 void installVaultPassphrasePrompt()
 {
     SecretStore::setPassphrasePrompt([](const QString& vaultFile, int attempt) {
-        return promptNoEcho(
+        return promptPassphrase(
             attempt > 1 ? QStringLiteral("Wrong passphrase. Passphrase for %1: ").arg(vaultFile)
                         : QStringLiteral("Passphrase for %1: ").arg(vaultFile));
     });
