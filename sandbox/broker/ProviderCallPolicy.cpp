@@ -3,6 +3,7 @@
 #include "ProviderCallPolicy.h"
 
 #include "vivarium/protocol/BrokerProtocol.h"
+#include "vivarium/sandbox/ProviderCalls.h"
 
 #include <curl/curl.h>
 
@@ -948,6 +949,19 @@ QString ProviderCallPolicy::className(AddressClass cls)
         return QStringLiteral("reserved");
     }
     return {};
+}
+
+AuthorizedUriVerdict checkAuthorizedUri(const QStringList& patterns, const QString& method,
+                                        const QString& url)
+{
+    auto m = ProviderCallPolicy::normalizeMethod(method);
+    if (!m)
+        return {false, m.error().rule, {}, m.error().message};
+    auto u = ProviderCallPolicy::normalizeUrl(url);
+    if (!u)
+        return {false, u.error().rule, {}, u.error().message};
+    const ProviderCallPolicy::UriDecision d = ProviderCallPolicy::matchUris(patterns, *m, *u);
+    return {d.allowed, d.rule, d.pattern, d.message};
 }
 
 } // namespace vivarium

@@ -243,6 +243,8 @@ private slots:
         table->item(0, 1)->setText(QStringLiteral("Europe/Paris"));
         QTRY_VERIFY(problemLines(m_window.get()).isEmpty());
         QVERIFY(table->item(0, 7)->text().contains(QStringLiteral("next")));
+        // The missed/skipped ledger sits under the schedules.
+        QVERIFY(child<QWidget>(m_window.get(), QStringLiteral("agentScheduleLedger"))->isVisible());
         QVERIFY(screenshot(m_window.get(), QStringLiteral("agent-editor-schedules")));
 
         // Providers: a grant with a catalog provider, a bad URI pattern.
@@ -263,6 +265,16 @@ private slots:
         clickButton(QStringLiteral("agentGrantDefaultUris"));
         QTRY_VERIFY(
             child<QLabel>(m_window.get(), QStringLiteral("agentGrantUrisError"))->isHidden());
+        // The live tester answers with the broker's matcher as the URL is typed.
+        typeInto(m_window.get(), QStringLiteral("agentUriTestUrl"),
+                 QStringLiteral("https://api.github.com/repos/a/b/issues"));
+        auto* verdict = child<QLabel>(m_window.get(), QStringLiteral("agentUriTestResult"));
+        QTRY_VERIFY2(verdict->text().startsWith(QStringLiteral("Allowed by")),
+                     qPrintable(verdict->text()));
+        typeInto(m_window.get(), QStringLiteral("agentUriTestUrl"),
+                 QStringLiteral("https://api.github.com/authorizations/1"));
+        QTRY_VERIFY2(verdict->text().startsWith(QStringLiteral("Refused:")),
+                     qPrintable(verdict->text()));
         QVERIFY(screenshot(m_window.get(), QStringLiteral("agent-editor-providers")));
 
         QTest::keyClick(editor(), Qt::Key_S, Qt::ControlModifier);

@@ -167,6 +167,38 @@ private slots:
             QVERIFY(!d.message.isEmpty());
     }
 
+    // The public entry the agent editor's live tester uses: the broker's own decision.
+    void checkAuthorizedUriIsTheBrokers()
+    {
+        const QStringList grant{QStringLiteral("https://api.github.com/**"),
+                                QStringLiteral("!https://api.github.com/authorizations/**")};
+        AuthorizedUriVerdict v = checkAuthorizedUri(
+            grant, QStringLiteral("get"), QStringLiteral("https://API.github.com/repos/a/b"));
+        QVERIFY2(v.allowed, qPrintable(v.message));
+        QCOMPARE(v.pattern, QStringLiteral("https://api.github.com/**"));
+        v = checkAuthorizedUri(grant, QStringLiteral("GET"),
+                               QStringLiteral("https://api.github.com/authorizations/1"));
+        QVERIFY(!v.allowed);
+        QCOMPARE(v.rule, QStringLiteral("uri.deny"));
+        // Normalization before matching: a dot-segment cannot climb into the denied subtree.
+        v = checkAuthorizedUri(grant, QStringLiteral("GET"),
+                               QStringLiteral("https://api.github.com/x/../authorizations/1"));
+        QVERIFY(!v.allowed);
+        v = checkAuthorizedUri(grant, QStringLiteral("GET"),
+                               QStringLiteral("https://evil.example/"));
+        QVERIFY(!v.allowed);
+        QCOMPARE(v.rule, QStringLiteral("uri.no_match"));
+        v = checkAuthorizedUri({}, QStringLiteral("GET"),
+                               QStringLiteral("https://api.github.com/"));
+        QCOMPARE(v.rule, QStringLiteral("uri.empty"));
+        v = checkAuthorizedUri(grant, QStringLiteral("GET"), QStringLiteral("not a url"));
+        QVERIFY(!v.allowed);
+        QVERIFY(!v.message.isEmpty());
+        v = checkAuthorizedUri(grant, QStringLiteral("BREW"),
+                               QStringLiteral("https://api.github.com/"));
+        QVERIFY(!v.allowed);
+    }
+
     void globs_data()
     {
         QTest::addColumn<QString>("pattern");

@@ -12,6 +12,7 @@
 #include "vivarium/core/Store.h"
 #include "vivarium/ui/Dialogs.h"
 #include "vivarium/ui/ScheduleEditor.h"
+#include "vivarium/ui/ScheduleLedger.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -31,6 +32,7 @@
 #include <QScrollArea>
 #include <QShortcut>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -132,7 +134,19 @@ AgentEditor::AgentEditor(const UiServices& services, QWidget* parent)
     m_tabs->addTab(scrolled(buildLimits()), tr("Limits && sandbox"));
     m_tabs->addTab(buildOutput(), tr("Output"));
     m_schedules = new SchedulesTable(this);
-    m_tabs->addTab(m_schedules, tr("Schedules"));
+    // The schedules above, what they did not fire below: the missed/skipped ledger.
+    m_ledger = new ScheduleLedger(m_services.store, this);
+    m_ledger->setObjectName(QStringLiteral("agentScheduleLedger"));
+    auto* ledgerBox = new QGroupBox(tr("Missed and skipped fires"), this);
+    auto* ledgerLayout = new QVBoxLayout(ledgerBox);
+    ledgerLayout->addWidget(m_ledger);
+    auto* schedulesSplit = new QSplitter(Qt::Vertical, this);
+    schedulesSplit->setObjectName(QStringLiteral("agentSchedulesSplit"));
+    schedulesSplit->addWidget(m_schedules);
+    schedulesSplit->addWidget(ledgerBox);
+    schedulesSplit->setStretchFactor(0, 3);
+    schedulesSplit->setStretchFactor(1, 2);
+    m_tabs->addTab(schedulesSplit, tr("Schedules"));
     m_versions = new VersionsPanel(services.store, this);
     m_tabs->addTab(m_versions, tr("Versions"));
 
@@ -469,6 +483,7 @@ void AgentEditor::newAgent()
     fill(def);
     m_id->setReadOnly(false);
     m_versions->setAgent(QString());
+    m_ledger->showAgent(QString());
     m_tabs->setCurrentIndex(General);
     m_dirty = false;
     updateHeader();
@@ -491,6 +506,7 @@ bool AgentEditor::loadAgent(const QString& agentId)
     fill(rec->definition);
     m_id->setReadOnly(true);
     m_versions->setAgent(rec->id);
+    m_ledger->showAgent(rec->id);
     m_dirty = false;
     updateHeader();
     validateNow(); // warnings (a missing endpoint) show at once
@@ -806,6 +822,7 @@ bool AgentEditor::save()
     m_id->setReadOnly(true);
     m_dirty = false;
     m_versions->setAgent(m_savedId);
+    m_ledger->showAgent(m_savedId);
     updateHeader();
     emit message(
         !result->created

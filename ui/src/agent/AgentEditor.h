@@ -25,6 +25,7 @@ class QTimer;
 namespace vivarium {
 
 class GrantsEditor;
+class ScheduleLedger;
 class SchedulesTable;
 class VersionsPanel;
 
@@ -139,6 +140,7 @@ private:
     QComboBox* m_approval = nullptr;
     QPlainTextEdit* m_schema = nullptr;
     SchedulesTable* m_schedules = nullptr;
+    ScheduleLedger* m_ledger = nullptr;
     VersionsPanel* m_versions = nullptr;
     QListWidget* m_problems = nullptr;
     QLabel* m_problemsSummary = nullptr;

@@ -3,7 +3,7 @@
 #include "GrantsEditor.h"
 
 #include "Icons.h"
-#include "UriTester.h"
+#include "vivarium/sandbox/ProviderCalls.h"
 
 #include <QComboBox>
 #include <QFontDatabase>
@@ -144,7 +144,10 @@ GrantsEditor::GrantsEditor(const ProviderCatalog& catalog, QList<ConnectionRecor
     form->addRow(tr("Authorized &URIs"), m_uris);
     form->addRow(QString(), m_defaultUris);
     form->addRow(QString(), m_urisError);
-    form->addRow(tr("&Test a URL"), testRow);
+    // testRow is a layout, so the label needs its buddy set by hand for the mnemonic.
+    auto* testLabel = new QLabel(tr("&Test a URL"), m_form);
+    testLabel->setBuddy(m_testUrl);
+    form->addRow(testLabel, testRow);
     form->addRow(QString(), m_testResult);
 
     auto* layout = new QHBoxLayout(this);
@@ -423,31 +426,19 @@ void GrantsEditor::testUri()
 {
     const QString url = m_testUrl->text().trimmed();
     if (url.isEmpty()) {
-        m_testResult->setText(UriTester::available()
-                                  ? tr("Type a URL to see whether this grant allows it.")
-                                  : QString());
+        m_testResult->setText(tr("Type a URL to see whether this grant allows it."));
         m_testResult->setStyleSheet(QString());
-        if (!UriTester::available()) {
-            m_testResult->setText(tr("The live tester is not available in this version: it must "
-                                     "use the broker's own matcher, which is not exposed to the "
-                                     "app yet. Runs check every call against these patterns."));
-            m_testResult->setForegroundRole(QPalette::PlaceholderText);
-        }
         return;
     }
     const QStringList patterns =
         m_current >= 0 && m_current < m_grants.size() ? m_grants.at(m_current).uris : QStringList();
-    const auto verdict = UriTester::test(patterns, m_testMethod->currentText(), url);
-    if (!verdict) {
-        m_testResult->setText(tr("The live tester is not available in this version (it must use "
-                                 "the broker's own matcher)."));
-        m_testResult->setStyleSheet(QString());
-        return;
-    }
-    m_testResult->setText(verdict->allowed ? tr("Allowed by %1").arg(verdict->pattern)
-                                           : tr("Refused: %1").arg(verdict->message));
-    m_testResult->setStyleSheet(verdict->allowed ? QStringLiteral("color: #1e5e2e;")
-                                                 : QStringLiteral("color: #b01c1c;"));
+    // The broker's own matcher: what this says is what a run's call gets.
+    const AuthorizedUriVerdict verdict =
+        checkAuthorizedUri(patterns, m_testMethod->currentText(), url);
+    m_testResult->setText(verdict.allowed ? tr("Allowed by %1").arg(verdict.pattern)
+                                          : tr("Refused: %1").arg(verdict.message));
+    m_testResult->setStyleSheet(verdict.allowed ? QStringLiteral("color: #1e5e2e;")
+                                                : QStringLiteral("color: #b01c1c;"));
 }
 
 } // namespace vivarium

@@ -201,6 +201,24 @@ struct ProviderCallOptions
     int totalTimeoutMs = 30'000;
 };
 
+/** The broker's answer for one URL against a grant's authorized-URI patterns. */
+struct AuthorizedUriVerdict
+{
+    bool allowed = false;
+    QString rule;    ///< uri.allow | uri.deny | uri.empty | uri.no_match | request.url | ...
+    QString pattern; ///< the deciding pattern, if any
+    QString message; ///< the broker's own words; empty when allowed
+};
+
+/**
+ * Would the broker let a call with this method and URL through these authorized-URI patterns?
+ * The broker's own URL normalization and matcher (globs, deny wins, an empty list allows
+ * nothing), so the agent editor's live tester can never disagree with a run. Only the URI
+ * rules: the address checks (DNS, private ranges) happen when a call is really made.
+ */
+AuthorizedUriVerdict checkAuthorizedUri(const QStringList& patterns, const QString& method,
+                                        const QString& url);
+
 /** What `vivarium connections test NAME` reports. */
 struct ConnectionTestResult
 {
