@@ -52,6 +52,11 @@ void JsonFields::addError(const QString& name, const QString& message)
     m_errors << QStringLiteral("%1: %2").arg(pointerOf(name), message);
 }
 
+void JsonFields::addError(const QString& name, qsizetype index, const QString& message)
+{
+    m_errors << QStringLiteral("%1/%2: %3").arg(pointerOf(name)).arg(index).arg(message);
+}
+
 std::optional<QJsonValue> JsonFields::take(const QString& name, bool required)
 {
     m_read << name;

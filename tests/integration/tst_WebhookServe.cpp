@@ -217,6 +217,9 @@ private slots:
         QCOMPARE(errors.size(), 3);
         QVERIFY(r.body.contains("/url") && r.body.contains("run.finishd") &&
                 r.body.contains("/colour"));
+        // An array item's problem names its JSON pointer.
+        QVERIFY2(r.body.contains("/events/0: unknown event type \\\"run.finishd\\\""),
+                 r.body.constData());
         r = api("GET", QStringLiteral("/v1/webhooks/wh_nope"));
         QCOMPARE(r.status, 404);
         r = api("GET", QStringLiteral("/v1/webhooks/%1/deliveries?limit=0").arg(id));

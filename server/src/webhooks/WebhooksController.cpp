@@ -108,20 +108,17 @@ std::optional<QStringList> readEvents(JsonFields& fields, bool& present)
     QStringList out;
     const QJsonArray arr = v->toArray();
     for (qsizetype i = 0; i < arr.size(); ++i) {
-        // Item problems name the index in the message: JsonFields escapes '/' in names.
         if (!arr.at(i).isString()) {
-            fields.addError(QStringLiteral("events"),
-                            QStringLiteral("item %1: expected a string, got %2")
-                                .arg(i)
+            fields.addError(QStringLiteral("events"), i,
+                            QStringLiteral("expected a string, got %1")
                                 .arg(JsonFields::describe(arr.at(i))));
             continue;
         }
         const QString type = arr.at(i).toString();
         if (!WebhookService::eventTypes().contains(type)) {
             fields.addError(
-                QStringLiteral("events"),
-                QStringLiteral("item %1: unknown event type \"%2\"; known: %3")
-                    .arg(i)
+                QStringLiteral("events"), i,
+                QStringLiteral("unknown event type \"%1\"; known: %2")
                     .arg(type.left(60), WebhookService::eventTypes().join(QStringLiteral(", "))));
             continue;
         }

@@ -34,6 +34,8 @@ public:
 
     /** Record a problem with a field found by the caller's own checks. */
     void addError(const QString& name, const QString& message);
+    /** A problem with one item of an array field: "/name/index: message". */
+    void addError(const QString& name, qsizetype index, const QString& message);
     /** Record a problem line that already names its JSON pointer ("/webhook/url: ..."). */
     void addLine(const QString& line) { m_errors << line; }
     bool hasErrors() const { return !m_errors.isEmpty(); }
