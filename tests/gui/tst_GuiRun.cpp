@@ -180,6 +180,43 @@ private slots:
         for (const RunEvent& e : *events)
             QVERIFY(!QJsonDocument(e.data).toJson().contains("sk-canary-guirun-5150"));
     }
+
+    void reconnectIsNotifiedOnce()
+    {
+        Store* store = m_engine->store();
+        auto connection = [](const QString& name) {
+            ConnectionRecord c;
+            c.name = name;
+            c.provider = QStringLiteral("github");
+            c.auth = QStringLiteral("api_key");
+            return c;
+        };
+        QVERIFY(store->saveConnection(connection(QStringLiteral("work"))));
+        QVERIFY(store->saveConnection(connection(QStringLiteral("home"))));
+        QVERIFY(store->setConnectionStatus(QStringLiteral("work"),
+                                           QStringLiteral("needs_reconnect"),
+                                           QStringLiteral("the grant was revoked")));
+        m_tray->checkConnections();
+        QCOMPARE(m_tray->lastNotification(),
+                 QStringLiteral("work needs a reconnect: the grant was revoked. Agents that use it "
+                                "pause until you reconnect it."));
+        // Still broken: not told again; another one breaking is told.
+        QVERIFY(store->setConnectionStatus(QStringLiteral("home"),
+                                           QStringLiteral("needs_reconnect"), QString()));
+        m_tray->checkConnections();
+        QVERIFY2(m_tray->lastNotification().startsWith(QStringLiteral("home needs a reconnect")),
+                 qPrintable(m_tray->lastNotification()));
+        // Fixed, then broken anew: told again.
+        QVERIFY(
+            store->setConnectionStatus(QStringLiteral("work"), QStringLiteral("ok"), QString()));
+        m_tray->checkConnections();
+        QVERIFY(store->setConnectionStatus(
+            QStringLiteral("work"), QStringLiteral("needs_reconnect"), QStringLiteral("expired")));
+        m_tray->checkConnections();
+        QVERIFY2(m_tray->lastNotification().startsWith(QStringLiteral("work needs a reconnect: "
+                                                                      "expired")),
+                 qPrintable(m_tray->lastNotification()));
+    }
 };
 
 QTEST_MAIN(TestGuiRun)

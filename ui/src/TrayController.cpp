@@ -12,6 +12,7 @@
 #include <QAction>
 #include <QMenu>
 #include <QSystemTrayIcon>
+#include <QTimer>
 
 namespace vivarium {
 
@@ -57,7 +58,10 @@ TrayController::TrayController(MainWindow* window, QObject* parent)
                 });
         connect(m_tray, &QSystemTrayIcon::messageClicked, this, [this] {
             showWindow();
-            if (MainWindow* win = m_window.data(); win && !m_lastRunNotified.isEmpty())
+            MainWindow* win = m_window.data();
+            if (win && m_lastWasConnection)
+                win->showPage(MainWindow::Page::Connections);
+            else if (win && !m_lastRunNotified.isEmpty())
                 win->showRun(m_lastRunNotified);
         });
         m_tray->show();
@@ -76,6 +80,11 @@ TrayController::TrayController(MainWindow* window, QObject* parent)
         });
         if (RunSupervisor* sup = win->services().supervisor)
             connect(sup, &RunSupervisor::runFinished, this, &TrayController::notifyRunFinished);
+        m_connectionsTimer = new QTimer(this);
+        m_connectionsTimer->setInterval(60'000);
+        connect(m_connectionsTimer, &QTimer::timeout, this, &TrayController::checkConnections);
+        m_connectionsTimer->start();
+        QTimer::singleShot(0, this, &TrayController::checkConnections);
     }
 }
 
@@ -145,12 +154,45 @@ void TrayController::notifyRunFinished(const QString& runId, RunStatus status,
         }
     }
     m_lastRunNotified = runId;
+    m_lastWasConnection = false;
     const QString title =
         status == RunStatus::TimedOut ? tr("%1 timed out").arg(agent) : tr("%1 failed").arg(agent);
     const QString text = reason.isEmpty() ? runId : reason;
     m_lastNotification = title + QStringLiteral(": ") + text;
     if (m_tray)
         m_tray->showMessage(title, text, QSystemTrayIcon::Warning, 8000);
+}
+
+void TrayController::checkConnections()
+{
+    MainWindow* win = m_window.data();
+    if (!win || !win->services().store)
+        return;
+    auto list = win->services().store->connections();
+    if (!list)
+        return; // a busy or broken store is reported where it is used, not from the tray
+    QSet<QString> broken;
+    for (const ConnectionRecord& c : std::as_const(*list)) {
+        if (c.status != QLatin1String("needs_reconnect"))
+            continue;
+        broken.insert(c.name);
+        if (m_reconnectNotified.contains(c.name))
+            continue;
+        const QString title = tr("%1 needs a reconnect").arg(c.name);
+        QString reason = c.statusReason.isEmpty()
+                             ? tr("The provider no longer accepts its sign-in.")
+                             : c.statusReason;
+        if (!reason.endsWith(QLatin1Char('.')))
+            reason += QLatin1Char('.');
+        const QString text =
+            reason + QLatin1Char(' ') + tr("Agents that use it pause until you reconnect it.");
+        m_lastNotification = title + QStringLiteral(": ") + text;
+        m_lastWasConnection = true;
+        if (m_tray)
+            m_tray->showMessage(title, text, QSystemTrayIcon::Warning, 8000);
+    }
+    // Forget the ones that were fixed, so a new break is told again.
+    m_reconnectNotified = broken;
 }
 
 } // namespace vivarium

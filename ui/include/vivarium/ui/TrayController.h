@@ -6,9 +6,11 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 
 class QAction;
 class QMenu;
+class QTimer;
 class QSystemTrayIcon;
 
 namespace vivarium {
@@ -18,7 +20,8 @@ class MainWindow;
 /**
  * The system tray icon (where the desktop has a tray): the engine's state in its tooltip and
  * menu, Show/Hide, a "Run now" submenu of every agent, notifications when a run fails or
- * times out (a click opens the run), and an explicit Quit. With it, closing the window keeps
+ * times out (a click opens the run) and when a connection needs a reconnect (a click opens the
+ * Connections page), and an explicit Quit. With it, closing the window keeps
  * the engine running (setting `gui.close_to_tray`).
  */
 class TrayController : public QObject
@@ -39,6 +42,12 @@ public slots:
     void showWindow();
     /** Say that a run failed (or timed out); clicking the message opens it. */
     void notifyRunFinished(const QString& runId, vivarium::RunStatus status, const QString& reason);
+    /**
+     * Look for connections that need a reconnect and say so once per connection (again after it
+     * was fixed and broke anew). Runs every minute: the engine's refresher, the CLI and other
+     * processes change connections without telling this one.
+     */
+    void checkConnections();
 
 private:
     void rebuildRunMenu();
@@ -51,6 +60,9 @@ private:
     QAction* m_state = nullptr;
     QAction* m_toggle = nullptr;
     QString m_lastRunNotified;
+    bool m_lastWasConnection = false;
+    QSet<QString> m_reconnectNotified;
+    QTimer* m_connectionsTimer = nullptr;
     QString m_lastNotification;
     bool m_toldAboutTray = false;
 };
