@@ -269,6 +269,57 @@ private slots:
         QVERIFY(screenshot(&w, QStringLiteral("connections")));
     }
 
+    void settingsApiKeys()
+    {
+        MainWindow w(services());
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::keyClick(&w, Qt::Key_4, Qt::ControlModifier);
+        QTest::mouseClick(child<QPushButton>(&w, QStringLiteral("apiKeysCreate")), Qt::LeftButton);
+        QDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = w.findChild<QDialog*>(QStringLiteral("apiKeyCreateDialog"))) !=
+                    nullptr);
+        QTRY_VERIFY(dialog->isVisible());
+        // No scope: the store's own refusal, inline.
+        QTest::keyClicks(child<QLineEdit>(dialog, QStringLiteral("apiKeyName")),
+                         QStringLiteral("n8n"));
+        QTest::mouseClick(child<QPushButton>(dialog, QStringLiteral("apiKeyCreate")),
+                          Qt::LeftButton);
+        auto* error = child<QLabel>(dialog, QStringLiteral("apiKeyError"));
+        QTRY_VERIFY(!error->isHidden());
+        QVERIFY2(error->text().contains(QStringLiteral("at least one scope")),
+                 qPrintable(error->text()));
+        child<QCheckBox>(dialog, QStringLiteral("apiKeyScope_runs_read"))->setChecked(true);
+        child<QCheckBox>(dialog, QStringLiteral("apiKeyScope_runs_write"))->setChecked(true);
+        QTest::mouseClick(child<QPushButton>(dialog, QStringLiteral("apiKeyCreate")),
+                          Qt::LeftButton);
+        // Shown once, and it is the key the API would accept.
+        auto* value = child<QLineEdit>(dialog, QStringLiteral("apiKeyValue"));
+        QTRY_VERIFY(value->isVisible());
+        const QString key = value->text();
+        QVERIFY2(key.startsWith(QStringLiteral("viv_")), qPrintable(key));
+        auto found = m_store->findApiKey(key);
+        QVERIFY(found && *found);
+        QCOMPARE((*found)->scopes,
+                 (QStringList{QStringLiteral("runs:read"), QStringLiteral("runs:write")}));
+        QVERIFY(screenshot(dialog, QStringLiteral("settings-api-key-created")));
+        QTest::mouseClick(child<QPushButton>(dialog, QStringLiteral("apiKeyDone")), Qt::LeftButton);
+        auto* list = child<QTreeWidget>(&w, QStringLiteral("apiKeysList"));
+        QTRY_COMPARE(list->topLevelItemCount(), 1);
+        QCOMPARE(list->topLevelItem(0)->text(0), QStringLiteral("n8n"));
+        // The key is nowhere in the window once the dialog is gone.
+        for (QLineEdit* e : w.findChildren<QLineEdit*>())
+            QVERIFY(!e->text().contains(key));
+
+        // Revoke, after a question.
+        list->setCurrentItem(list->topLevelItem(0));
+        Dialogs::setNextAnswer(QMessageBox::Yes);
+        QTest::mouseClick(child<QPushButton>(&w, QStringLiteral("apiKeysRevoke")), Qt::LeftButton);
+        QTRY_VERIFY(list->topLevelItem(0)->text(4).startsWith(QStringLiteral("revoked")));
+        found = m_store->findApiKey(key);
+        QVERIFY(found && *found && (*found)->isRevoked());
+    }
+
     void settingsEndpointsKeysAndDesktop()
     {
         MainWindow w(services());

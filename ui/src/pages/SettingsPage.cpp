@@ -2,6 +2,8 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #include "SettingsPage.h"
 
+#include "ApiKeysPanel.h"
+
 #include "Autostart.h"
 #include "Format.h"
 #include "Icons.h"
@@ -249,8 +251,12 @@ QWidget* SettingsPage::buildEngine()
     form->addRow(QString(), m_apiError);
     form->addRow(QString(), m_apiStatus);
     form->addRow(QString(), note(tr("Loopback only; every request needs an API key "
-                                    "(<code>vivarium api-key create NAME</code>)."),
+                                    "(created here or with <code>vivarium api-key create "
+                                    "NAME</code>)."),
                                  box));
+    auto* keys = new ApiKeysPanel(m_services.store, box);
+    connect(keys, &ApiKeysPanel::message, this, &SettingsPage::message);
+    form->addRow(tr("API keys"), keys);
     form->addRow(tr("Data directory"), dirRow);
 
     connect(m_maxConcurrent, &QSpinBox::valueChanged, this, [this](int v) {
