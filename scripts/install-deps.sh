@@ -28,6 +28,9 @@ PACKAGES=(
     wrk
     # tests: a real secret service, an X server for screenshots
     gnome-keyring dbus-x11 xvfb
+    # packaging (cpack -G DEB, tst_packaging): dpkg-shlibdeps computes Depends, file finds the
+    # ELF files for it, lintian checks the packages, systemd-analyze verifies the units
+    dpkg-dev file lintian systemd
 )
 # Node.js and npm run the test-only tools of tests/npm; machines that already have them (from
 # NodeSource, nvm) keep theirs.

@@ -4,6 +4,7 @@
 // localhost HTTP API on the same thread, over the same store.
 #include "Cli.h"
 #include "SignalWatcher.h"
+#include "SystemdNotifier.h"
 
 #include "vivarium/core/Settings.h"
 #include "vivarium/engine/Engine.h"
@@ -82,7 +83,13 @@ int cmdServe(Invocation& inv)
                               QStringLiteral("Run the engine on the data directory until SIGINT "
                                              "or SIGTERM. Exactly one engine may own a data "
                                              "directory; a second one exits naming the first's "
-                                             "pid. With --api it also serves the HTTP API."),
+                                             "pid. With --api it also serves the HTTP API. "
+                                             "On SIGTERM no new run starts and live runs get "
+                                             "runs.shutdown_grace_seconds (default 30) to "
+                                             "finish before they are interrupted; a second "
+                                             "signal interrupts them at once. Under systemd "
+                                             "(Type=notify) it reports readiness and stopping "
+                                             "to $NOTIFY_SOCKET."),
                               0, 0))
         return *stop;
 
@@ -114,6 +121,8 @@ int cmdServe(Invocation& inv)
         qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-warning}warning "
                                           "%{endif}%{if-critical}error %{endif}%{category}: "
                                           "%{message}"));
+    // Taken (and unset) before anything starts a process that could inherit it.
+    SystemdNotifier notifier;
     Engine engine(inv.paths());
     if (auto ok = engine.start(); !ok)
         return reportError(ok.error());
@@ -146,14 +155,29 @@ int cmdServe(Invocation& inv)
         engine.webhooks()->setPublicBaseUrl(apiServer->baseUrl()); // absolute payload links
     }
 
+    // Seconds live runs get when the engine is asked to stop (setting; checked when saved).
+    const int graceSeconds = settings.value(QStringLiteral("runs.shutdown_grace_seconds"))
+                                 .value_or(QStringLiteral("30"))
+                                 .toInt();
+
     int signal = 0;
+    bool draining = false;
     SignalWatcher watcher;
     if (!watcher.isActive())
         printErr(QStringLiteral("vivarium: warning: cannot watch for SIGTERM; stop with SIGKILL"));
-    QObject::connect(&watcher, &SignalWatcher::received, &watcher, [&signal](int sig) {
-        signal = sig;
-        QCoreApplication::quit();
-    });
+    QObject::connect(&watcher, &SignalWatcher::received, &watcher,
+                     [&signal, &draining, &engine](int sig) {
+                         if (!draining) {
+                             signal = sig;
+                             QCoreApplication::quit();
+                             return;
+                         }
+                         // A second signal while runs finish: do not wait any longer.
+                         printErr(QStringLiteral("vivarium: signal %1 again: interrupting live "
+                                                 "runs now")
+                                      .arg(sig));
+                         engine.endGrace();
+                     });
 
     printErr(QStringLiteral("vivarium: engine ready (data directory %1, store schema %2, pid %3)")
                  .arg(engine.paths().dataDir())
@@ -167,13 +191,37 @@ int cmdServe(Invocation& inv)
                                 "interrupted")
                      .arg(engine.recoveredRuns()));
 
+    // Type=notify units: ready once the engine and the API (when enabled) are up.
+    if (notifier.isActive() &&
+        !notifier.ready(
+            apiServer ? QStringLiteral("engine ready, HTTP API on %1").arg(apiServer->baseUrl())
+                      : QStringLiteral("engine ready")))
+        printErr(QStringLiteral("vivarium: warning: %1").arg(notifier.errorString()));
+
     QCoreApplication::exec();
-    // Streams and long-polls end first (clients resume from Last-Event-ID against the next
-    // engine); then runs still live get a grace period and are recorded as interrupted.
+
+    // Graceful stop: nothing new starts (the scheduler stops, the supervisor and therefore the
+    // API refuse new runs with 503), live runs get the grace period while the event loop keeps
+    // serving them and the API (streams follow them to the end), then what still runs is
+    // interrupted. A second signal ends the grace at once.
+    draining = true;
+    const int live = engine.supervisor()->activeRuns();
+    const QString stopText = live > 0
+                                 ? QStringLiteral("stopping: %1 run(s) live, up to %2 s to finish "
+                                                  "(runs.shutdown_grace_seconds)")
+                                       .arg(live)
+                                       .arg(graceSeconds)
+                                 : QStringLiteral("stopping");
+    printErr(QStringLiteral("vivarium: %1").arg(stopText));
+    if (notifier.isActive())
+        notifier.stopping(stopText, live > 0 ? graceSeconds + 15 : 0);
+    engine.drain(graceSeconds * 1000);
+    // Streams and long-polls end now (clients resume from Last-Event-ID against the next
+    // engine), before the store they read goes.
     if (apiServer)
         apiServer->stop();
     apiServer.reset();
-    engine.stop(10'000);
+    engine.stop();
     printErr(QStringLiteral("vivarium: engine stopped%1")
                  .arg(signal ? QStringLiteral(" (signal %1)").arg(signal) : QString()));
     return ExitOk;

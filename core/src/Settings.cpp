@@ -37,6 +37,10 @@ const QList<Settings::Definition>& Settings::definitions()
                         "or auto (the keychain where a secret service answers, else the vault)")},
         {QStringLiteral("runs.max_concurrent"), QStringLiteral("int"), QStringLiteral("4"), {}, 1,
          64, QStringLiteral("runs that may execute at once; more wait in the queue")},
+        {QStringLiteral("runs.shutdown_grace_seconds"), QStringLiteral("int"),
+         QStringLiteral("30"), {}, 0, 3600,
+         QStringLiteral("seconds live runs get to finish when `vivarium serve` stops (SIGTERM); "
+                        "then they end as interrupted")},
         {QStringLiteral("api.enabled"), QStringLiteral("bool"), QStringLiteral("false"), {}, 0, 0,
          QStringLiteral("serve the localhost HTTP API with the engine")},
         {QStringLiteral("api.listen"), QStringLiteral("listen"), QStringLiteral("127.0.0.1:8765"),

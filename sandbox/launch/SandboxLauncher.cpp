@@ -207,30 +207,10 @@ bool chownTree(const QString& path, uid_t uid, gid_t gid, QString* error)
 
 QString findInit(const SandboxRequest& r)
 {
-    const QString name = QLatin1String(SandboxPaths::InitName);
-    QStringList candidates;
     if (!r.initPath.isEmpty())
         return r.initPath;
-    if (QFileInfo(r.program).isAbsolute()) {
-        candidates << QFileInfo(r.program).absolutePath() + QLatin1Char('/') + name;
-        const QString canonical = QFileInfo(r.program).canonicalFilePath();
-        if (!canonical.isEmpty())
-            candidates << QFileInfo(canonical).absolutePath() + QLatin1Char('/') + name;
-    }
-    const QString appDir = QCoreApplication::applicationDirPath();
-    if (!appDir.isEmpty()) {
-        candidates << appDir + QLatin1Char('/') + name;
-        candidates << appDir + QStringLiteral("/../libexec/vivarium/") + name;
-    }
-#ifdef VIVARIUM_LIBEXEC_DIR
-    candidates << QStringLiteral(VIVARIUM_LIBEXEC_DIR "/vivarium/") + name;
-#endif
-    for (const QString& c : std::as_const(candidates)) {
-        const QFileInfo info(c);
-        if (info.isFile() && info.isExecutable())
-            return info.canonicalFilePath();
-    }
-    return {};
+    return SandboxLaunch::findHelper(QLatin1String(SandboxPaths::InitName),
+                                     QFileInfo(r.program).isAbsolute() ? r.program : QString());
 }
 
 } // namespace
@@ -288,6 +268,31 @@ SandboxLaunch::SandboxLaunch()
 {}
 
 SandboxLaunch::~SandboxLaunch() = default;
+
+QString SandboxLaunch::findHelper(const QString& name, const QString& nextTo)
+{
+    QStringList candidates;
+    if (!nextTo.isEmpty()) {
+        candidates << QFileInfo(nextTo).absolutePath() + QLatin1Char('/') + name;
+        const QString canonical = QFileInfo(nextTo).canonicalFilePath();
+        if (!canonical.isEmpty())
+            candidates << QFileInfo(canonical).absolutePath() + QLatin1Char('/') + name;
+    }
+    const QString appDir = QCoreApplication::applicationDirPath();
+    if (!appDir.isEmpty()) {
+        candidates << appDir + QLatin1Char('/') + name;
+        candidates << appDir + QStringLiteral("/../libexec/vivarium/") + name;
+    }
+#ifdef VIVARIUM_LIBEXEC_DIR
+    candidates << QStringLiteral(VIVARIUM_LIBEXEC_DIR "/vivarium/") + name;
+#endif
+    for (const QString& c : std::as_const(candidates)) {
+        const QFileInfo info(c);
+        if (info.isFile() && info.isExecutable())
+            return info.canonicalFilePath();
+    }
+    return {};
+}
 
 QString SandboxLaunch::bwrapPath()
 {

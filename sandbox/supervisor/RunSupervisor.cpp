@@ -8,6 +8,7 @@
 #include "SupervisorLogging.h"
 
 #include "vivarium/core/Store.h"
+#include "vivarium/sandbox/SandboxLauncher.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
@@ -59,8 +60,12 @@ RunSupervisor::Private::Private(RunSupervisor* owner, Store* store, SecretStore*
     , journal(store, ctx.options.eventFlushMs)
 {
     if (ctx.options.runnerPath.isEmpty()) {
-        ctx.options.runnerPath =
-            QCoreApplication::applicationDirPath() + QStringLiteral("/vivarium-runner");
+        // The build tree has it beside this executable, a package in ../libexec/vivarium.
+        // Not found: keep the sibling path so the run's failure names where it looked first.
+        ctx.options.runnerPath = SandboxLaunch::findHelper(QStringLiteral("vivarium-runner"));
+        if (ctx.options.runnerPath.isEmpty())
+            ctx.options.runnerPath =
+                QCoreApplication::applicationDirPath() + QStringLiteral("/vivarium-runner");
     }
     ctx.options.maxConcurrentRuns = qMax(1, ctx.options.maxConcurrentRuns);
     ctx.options.killGraceMs = qMax(0, ctx.options.killGraceMs);
@@ -295,6 +300,12 @@ Status RunSupervisor::cancel(const QString& runId, const QString& reason)
 int RunSupervisor::activeRuns() const
 {
     return int(d->waiting.size() + d->live.size());
+}
+
+void RunSupervisor::endGrace()
+{
+    if (d->drain)
+        d->drain->quit();
 }
 
 void RunSupervisor::shutdown(int graceMs)

@@ -99,8 +99,8 @@ Status Engine::start()
             &WebhookService::onRunFinished);
     if (auto ok = m_webhooks->start(); !ok)
         qCWarning(lcEngine).noquote() << "webhook delivery:" << ok.error().message;
-    m_refresher = std::make_unique<ConnectionRefresher>(m_store.get(), m_secrets.get(),
-                                                        m_paths.dataDir());
+    m_refresher =
+        std::make_unique<ConnectionRefresher>(m_store.get(), m_secrets.get(), m_paths.dataDir());
     m_refresher->start();
     if (m_schedulingEnabled) {
         m_bridge = std::make_unique<ScheduleBridge>(m_store.get(), m_supervisor.get());
@@ -117,24 +117,43 @@ Status Engine::start()
     return {};
 }
 
+void Engine::drain(int graceMs)
+{
+    if (!isRunning() || m_draining)
+        return;
+    m_draining = true;
+    // No new fires once stopping. The stopped scheduler stays (the API's context points at it)
+    // but no longer hears of ending runs: a queue_one schedule must not launch its pending run.
+    if (m_scheduler) {
+        m_scheduler->stop();
+        disconnect(m_supervisor.get(), nullptr, m_scheduler.get(), nullptr);
+    }
+    // The refresher keeps running: a run finishing in its grace may still need a fresh token.
+    m_supervisor->shutdown(graceMs);
+}
+
+void Engine::endGrace()
+{
+    if (m_draining && m_supervisor)
+        m_supervisor->endGrace();
+}
+
 void Engine::stop(int graceMs)
 {
     if (!isRunning())
         return;
-    // Order matters: no new fires once stopping; the supervisor writes final states into the
-    // store it is given.
-    if (m_scheduler)
-        m_scheduler->stop();
+    drain(graceMs);
+    // Order matters: the supervisor wrote its final states into the store it was given.
     m_scheduler.reset();
     m_bridge.reset();
     m_refresher.reset(); // stores a refresh in flight before the vault goes
-    m_supervisor->shutdown(graceMs);
-    // After the supervisor: the run.finished of runs it interrupted are in the outbox.
+    // After the supervisor's shutdown: the run.finished of runs it interrupted are in the outbox.
     m_webhooks.reset();
     m_supervisor.reset();
     m_secrets.reset();
     m_store.reset();
     m_lock.reset();
+    m_draining = false;
     qCInfo(lcEngine) << "engine stopped";
 }
 

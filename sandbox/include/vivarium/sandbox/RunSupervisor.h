@@ -21,7 +21,7 @@ class Store;
 /** Tunables of the supervisor; defaults suit a laptop. */
 struct SupervisorOptions
 {
-    /** vivarium-runner; empty = the sibling of the running executable. */
+    /** vivarium-runner; empty = SandboxLaunch::findHelper (build tree or installed libexec). */
     QString runnerPath;
     int maxConcurrentRuns = 4;
     /** After SIGTERM to the runner's process group, wait this long before SIGKILL. */
@@ -74,6 +74,8 @@ public:
      * `interrupted`. Emits runFinished for each.
      */
     void shutdown(int graceMs);
+    /** While shutdown() waits out its grace period: stop waiting now (a second SIGTERM). */
+    void endGrace();
 
 signals:
     /** After the event is committed to the store (seq assigned). */

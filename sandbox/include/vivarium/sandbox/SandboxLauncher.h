@@ -109,6 +109,14 @@ public:
     static QString bwrapPath();
     /** The credentials used when the engine runs as root. */
     static SandboxCredentials credentials();
+    /**
+     * Where a Vivarium helper program (`vivarium-runner`, `vivarium-sandbox-init`) is: beside
+     * `nextTo` (a program path, may be empty), beside this executable (the build tree), in
+     * `<this executable>/../libexec/vivarium/` (an installed or extracted package under any
+     * prefix), then in the configured libexec directory. The first executable file wins
+     * (canonical path); empty when none is.
+     */
+    static QString findHelper(const QString& name, const QString& nextTo = {});
 
 private:
     SandboxLaunch();

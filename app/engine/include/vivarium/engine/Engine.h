@@ -45,6 +45,17 @@ public:
      * release everything. Safe to call twice.
      */
     void stop(int graceMs = 0);
+    /**
+     * The first half of stop(), for a graceful shutdown (SIGTERM to `vivarium serve`): the
+     * scheduler stops firing, the supervisor refuses new runs (the API answers 503) and ends
+     * queued ones as `interrupted`, and live runs get `graceMs` to finish while the event loop
+     * keeps serving them (and the API); what still runs then is `interrupted`. The store and
+     * everything else stay open until stop(). Safe to call twice; endGrace() cuts it short.
+     */
+    void drain(int graceMs);
+    /** During drain(): stop waiting for live runs now (a second signal). */
+    void endGrace();
+    bool isDraining() const { return m_draining; }
 
     /**
      * Whether start() runs the scheduler (default true: `serve`, the GUI). A process that is
@@ -86,6 +97,7 @@ private:
     SystemClock m_clock;
     std::unique_ptr<Scheduler> m_scheduler;
     bool m_schedulingEnabled = true;
+    bool m_draining = false; ///< drain() has begun; reset by stop()
     QString m_secretBackend;
     QString m_secretBackendReason;
     int m_recovered = 0;
