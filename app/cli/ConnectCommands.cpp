@@ -8,21 +8,19 @@
 #include "TextTable.h"
 
 #include "vivarium/core/AgentDefinition.h"
+#include "vivarium/core/ConnectionSetup.h"
 #include "vivarium/core/ConnectionTokens.h"
-#include "vivarium/core/LoopbackRedirectListener.h"
 #include "vivarium/core/OAuthClient.h"
 #include "vivarium/core/ProviderManifest.h"
 #include "vivarium/core/SecretStore.h"
 #include "vivarium/core/Settings.h"
 #include "vivarium/sandbox/ProviderCalls.h"
 
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QSocketNotifier>
-#include <QTimer>
 #include <QUrl>
 
 #include <cstdio>
@@ -64,17 +62,7 @@ Result<Context> openContext(const Invocation& inv, bool withSecrets = true)
 
 QString authName(ProviderAuth::Kind kind)
 {
-    switch (kind) {
-    case ProviderAuth::Kind::OAuth2:
-        return QStringLiteral("oauth2");
-    case ProviderAuth::Kind::ApiKey:
-        return QStringLiteral("api_key");
-    case ProviderAuth::Kind::Basic:
-        return QStringLiteral("basic");
-    case ProviderAuth::Kind::None:
-        break;
-    }
-    return QStringLiteral("none");
+    return connection_setup::authName(kind);
 }
 
 QJsonObject connectionJson(const ConnectionRecord& c)
@@ -96,15 +84,7 @@ QJsonObject connectionJson(const ConnectionRecord& c)
 
 QString inWords(qint64 seconds)
 {
-    if (seconds < 0)
-        return QStringLiteral("expired");
-    if (seconds < 120)
-        return QStringLiteral("%1 s").arg(seconds);
-    if (seconds < 7200)
-        return QStringLiteral("%1 min").arg(seconds / 60);
-    if (seconds < 2 * 86400)
-        return QStringLiteral("%1 h").arg(seconds / 3600);
-    return QStringLiteral("%1 days").arg(seconds / 86400);
+    return connection_setup::durationInWords(seconds);
 }
 
 // --- the browser and stdin ----------------------------------------------------------------
@@ -194,75 +174,22 @@ private:
 
 // --- OAuth flows --------------------------------------------------------------------------
 
-OAuthError cancelled(const QString& message)
-{
-    OAuthError e;
-    e.kind = OAuthError::Kind::Cancelled;
-    e.message = message;
-    return e;
-}
-
 /**
  * The authorization code flow with PKCE through a loopback redirect (RFC 8252), or a redirect
- * URL pasted on stdin when the browser runs on another machine. `finish` stores the tokens;
- * the browser's page tells the outcome of the whole thing.
+ * URL pasted on stdin when the browser runs on another machine (core's AuthorizationCodeFlow,
+ * which the desktop app's wizard uses too). `finish` stores the tokens; the browser's page
+ * tells the outcome of the whole thing.
  */
 OAuthResult<QString> codeFlow(const OAuthClient& client, const ProviderManifest& m,
                               const QStringList& scopes, bool tryBrowser, int timeoutS,
                               const std::function<Result<QString>(TokenSet&)>& finish)
 {
-    LoopbackRedirectListener listener;
-    PendingAuthorization pending;
-    std::optional<OAuthResult<QString>> outcome;
-    QEventLoop loop;
-
-    auto complete = [&](const QString& urlOrTarget) -> LoopbackRedirectListener::Page {
-        auto parsed = AuthorizationResponse::parse(urlOrTarget);
-        if (!parsed) {
-            OAuthError e;
-            e.kind = OAuthError::Kind::Redirect;
-            e.message = parsed.error().message;
-            outcome = std::unexpected(e);
-            return {false, QStringLiteral("Not connected"), e.message};
-        }
-        auto wipe = qScopeGuard([&] { parsed->wipe(); });
-        if (auto ok = client.checkAuthorizationResponse(pending, *parsed); !ok) {
-            outcome = std::unexpected(ok.error());
-            return {false, QStringLiteral("Not connected"), ok.error().message};
-        }
-        auto tokens = client.exchangeCode(pending, parsed->code);
-        if (!tokens) {
-            outcome = std::unexpected(tokens.error());
-            return {false, QStringLiteral("Not connected"), tokens.error().message};
-        }
-        auto summary = finish(*tokens);
-        tokens->wipe();
-        if (!summary) {
-            OAuthError e;
-            e.kind = OAuthError::Kind::Config;
-            e.message = summary.error().message;
-            outcome = std::unexpected(e);
-            return {false, QStringLiteral("Not connected"), e.message};
-        }
-        outcome = *summary;
-        return {true, QStringLiteral("Connected"),
-                QStringLiteral("Vivarium is connected to %1. %2").arg(m.name, *summary)};
-    };
-
-    if (auto ok = listener.listen(complete); !ok) {
-        OAuthError e;
-        e.kind = OAuthError::Kind::Transport;
-        e.message = ok.error().message;
-        return std::unexpected(e);
-    }
-    listener.onCompleted([&] { loop.quit(); });
-    auto begun = client.beginAuthorization(listener.redirectUri(), scopes);
+    AuthorizationCodeFlow flow(client, m.name, finish);
+    auto begun = flow.start(scopes);
     if (!begun)
         return std::unexpected(begun.error());
-    pending = std::move(*begun);
-    auto wipePending = qScopeGuard([&] { pending.wipe(); });
 
-    const QString url = pending.authorizationUrl.toString(QUrl::FullyEncoded);
+    const QString url = begun->toString(QUrl::FullyEncoded);
     const bool opened = tryBrowser && openBrowser(url);
     printErr(QStringLiteral("To connect %1, %2:\n\n  %3\n")
                  .arg(m.name,
@@ -273,33 +200,23 @@ OAuthResult<QString> codeFlow(const OAuthClient& client, const ProviderManifest&
     printErr(QStringLiteral("Waiting for the redirect to %1 (up to %2). If the browser runs on "
                             "another machine and cannot reach it, paste the address it ended "
                             "on here and press Enter:")
-                 .arg(listener.redirectUri(), inWords(timeoutS)));
+                 .arg(flow.redirectUri(), inWords(timeoutS)));
 
+    bool pasted = false;
     StdinLines stdinLines([&](const QString& line) {
-        if (outcome)
+        if (pasted)
             return;
         // A paste that is not a redirect at all gets another chance; anything else ends it.
-        if (!AuthorizationResponse::parse(line)) {
+        if (!AuthorizationCodeFlow::looksLikeRedirect(line)) {
             printErr(QStringLiteral("vivarium: that is not the redirect address (it needs "
                                     "?code=...&state=...); paste the whole address from the "
                                     "browser's address bar"));
             return;
         }
-        listener.close();
-        (void)complete(line);
-        loop.quit();
+        pasted = true;
+        flow.completeWith(line);
     });
-    QTimer timeout;
-    timeout.setSingleShot(true);
-    QObject::connect(&timeout, &QTimer::timeout, &loop, [&] { loop.quit(); });
-    timeout.start(timeoutS * 1000);
-    loop.exec();
-    listener.close();
-    if (!outcome)
-        return std::unexpected(
-            cancelled(QStringLiteral("no redirect arrived within %1; nothing was stored")
-                          .arg(inWords(timeoutS))));
-    return std::move(*outcome);
+    return flow.wait(timeoutS);
 }
 
 /** RFC 8628: show the code, poll until approved. */
@@ -442,14 +359,10 @@ int connectOAuth(const Invocation& inv, Context& ctx, const ProviderManifest& m,
     const QStringList scopes = record.scopes;
 
     auto finish = [&](TokenSet& tokens) -> Result<QString> {
-        if (!m.auth.oauth2.userinfoEndpoint.isEmpty()) {
-            if (auto info = client.userinfo(tokens.accessToken))
-                record.account = OAuthClient::accountFromUserinfo(*info);
-            else
-                printErr(QStringLiteral("vivarium: warning: could not tell which account this "
-                                        "is: %1")
-                             .arg(info.error().message));
-        }
+        QString warning;
+        record.account = connection_setup::account(client, m, tokens.accessToken, &warning);
+        if (!warning.isEmpty())
+            printErr(QStringLiteral("vivarium: warning: %1").arg(warning));
         if (auto s = ctx.tokens().saveGrant(record, tokens); !s)
             return std::unexpected(s.error());
         return record.account.isEmpty() ? QStringLiteral("You can close this tab.")
@@ -472,13 +385,13 @@ int connectWithSecret(const Invocation& inv, Context& ctx, const ProviderManifes
     if (stdinIsTerminal() && !m.auth.setupUrl.isEmpty())
         printErr(QStringLiteral("Get one at %1").arg(m.auth.setupUrl));
     QByteArray secret;
+    QString name = user;
     if (m.auth.kind == ProviderAuth::Kind::ApiKey) {
         auto key = readSecretLine(QStringLiteral("API key for %1: ").arg(m.name));
         if (!key)
             return reportError(key.error(), inv.commandName());
         secret = std::move(*key);
     } else {
-        QString name = user;
         if (name.isEmpty()) {
             if (!stdinIsTerminal())
                 return usageError(inv.commandName(),
@@ -486,18 +399,15 @@ int connectWithSecret(const Invocation& inv, Context& ctx, const ProviderManifes
                                                  "from standard input"));
             name = readPlainLine(QStringLiteral("User name for %1: ").arg(m.name));
         }
-        if (name.isEmpty() || name.contains(QLatin1Char(':')))
-            return usageError(inv.commandName(),
-                              QStringLiteral("the user name must be non-empty and without ':' "
-                                             "(RFC 7617)"));
+        if (auto ok = connection_setup::checkBasicUser(name); !ok)
+            return usageError(inv.commandName(), ok.error().message);
         auto password = readSecretLine(QStringLiteral("Password for %1: ").arg(name));
         if (!password)
             return reportError(password.error(), inv.commandName());
-        secret = name.toUtf8() + ':' + *password;
-        password->fill('\0');
-        record.account = name;
+        secret = std::move(*password);
     }
-    if (auto s = ctx.tokens().saveSecret(record, secret); !s)
+    auto tokens = ctx.tokens();
+    if (auto s = connection_setup::saveSecret(tokens, m, record, name, secret); !s)
         return reportError(s.error(), inv.commandName());
     auto saved = ctx.store->connection(record.name);
     if (!saved)
@@ -571,10 +481,8 @@ int cmdConnect(Invocation& inv)
         return *stop;
     const QString providerId = p.positionalArguments().first();
     const QString connName = p.isSet(name) ? p.value(name) : providerId;
-    if (!AgentLoader::isValidId(connName))
-        return usageError(inv.commandName(), QStringLiteral("connection name \"%1\" must match "
-                                                            "[a-z0-9][a-z0-9_-]{0,63}")
-                                                 .arg(connName));
+    if (auto ok = connection_setup::checkName(connName); !ok)
+        return usageError(inv.commandName(), ok.error().message);
     int timeoutS = 300;
     if (p.isSet(timeout)) {
         bool ok = false;
@@ -610,16 +518,11 @@ int cmdConnect(Invocation& inv)
     if (!meta)
         return reportError(meta.error(), inv.commandName());
 
-    ConnectionRecord record;
-    record.name = connName;
-    record.provider = m->id;
-    record.auth = authName(m->auth.kind);
-    record.meta = *meta;
+    QStringList scopes;
+    for (const QString& s : p.values(scope))
+        scopes << s.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    ConnectionRecord record = connection_setup::newRecord(*m, connName, *meta, scopes);
     if (isOAuth) {
-        QStringList scopes;
-        for (const QString& s : p.values(scope))
-            scopes << s.split(QLatin1Char(' '), Qt::SkipEmptyParts);
-        record.scopes = scopes.isEmpty() ? m->auth.oauth2.scopes : scopes;
         const bool hasDevice = !m->auth.oauth2.deviceAuthorizationEndpoint.isEmpty();
         if (p.isSet(device) && !hasDevice)
             return usageError(inv.commandName(),
@@ -766,21 +669,10 @@ int cmdConnectionsTest(Invocation& inv)
         reportError(result.error(), inv.commandName());
         return ExitFailure;
     }
-    QString status = QStringLiteral("ok");
-    QString reason;
-    if (!result->ok) {
-        if (result->status == 401) {
-            status = QStringLiteral("needs_reconnect");
-            reason = QStringLiteral("%1 refused the credential (HTTP 401); run `vivarium connect "
-                                    "%1 --name %2` again")
-                         .arg(record->provider, name);
-        } else {
-            status = QStringLiteral("error");
-            reason = result->message;
-            if (result->status == 403)
-                reason += QStringLiteral(" (the credential lacks a permission or scope)");
-        }
-    }
+    const auto verdict = connection_setup::testVerdict(record->provider, name, result->ok,
+                                                       result->status, result->message);
+    const QString& status = verdict.status;
+    const QString& reason = verdict.reason;
     if (auto s = ctx->store->setConnectionStatus(name, status, reason); !s)
         return reportError(s.error());
     if (p.isSet(jsonOption())) {

@@ -5,6 +5,7 @@
 #include "EmptyState.h"
 #include "Format.h"
 #include "Icons.h"
+#include "connect/ConnectionCheck.h"
 
 #include "vivarium/core/Store.h"
 #include "vivarium/ui/Dialogs.h"
@@ -21,7 +22,7 @@ namespace vivarium {
 
 namespace {
 
-enum Column { Name, Provider, Auth, Account, Health, Checked, Expires, ColumnCount };
+enum Column { Name, Provider, Auth, Account, Health, Checked, Expires, Action, ColumnCount };
 
 QString authWords(const QString& auth)
 {
@@ -58,12 +59,27 @@ ConnectionsPage::ConnectionsPage(const UiServices& services, QWidget* parent)
     reload->setObjectName(QStringLiteral("connectionsRefresh"));
     reload->setToolTip(tr("Read the connections again (F5)"));
 
+    m_test = new QPushButton(icons::get(QStringLiteral("run")), tr("&Test"), this);
+    m_test->setObjectName(QStringLiteral("connectionsTest"));
+    m_test->setToolTip(tr("Call the provider's health check with the selected connection"));
+    m_remove = new QPushButton(icons::get(QStringLiteral("remove")), tr("&Remove"), this);
+    m_remove->setObjectName(QStringLiteral("connectionsRemove"));
+    m_remove->setToolTip(tr("Revoke the selected connection at the provider where possible and "
+                            "delete its secrets and record"));
+
     auto* header = new QHBoxLayout;
     header->addWidget(title);
     header->addWidget(m_summary);
     header->addStretch();
+    header->addWidget(m_test);
+    header->addWidget(m_remove);
     header->addWidget(connectButton);
     header->addWidget(reload);
+    m_message = new QLabel(this);
+    m_message->setObjectName(QStringLiteral("connectionsMessage"));
+    m_message->setWordWrap(true);
+    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_message->hide();
 
     m_list = new QTreeWidget(this);
     m_list->setObjectName(QStringLiteral("connectionsList"));
@@ -71,10 +87,11 @@ ConnectionsPage::ConnectionsPage(const UiServices& services, QWidget* parent)
     m_list->setAlternatingRowColors(true);
     m_list->setUniformRowHeights(true);
     m_list->setHeaderLabels({tr("Name"), tr("Provider"), tr("Sign-in"), tr("Account"), tr("Health"),
-                             tr("Checked"), tr("Token expires")});
+                             tr("Checked"), tr("Token expires"), QString()});
     m_list->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_list->header()->setStretchLastSection(false);
     m_list->header()->setSectionResizeMode(Health, QHeaderView::Stretch);
+    m_list->header()->setSectionResizeMode(Action, QHeaderView::ResizeToContents);
     m_list->header()->resizeSection(Name, 150);
     m_list->header()->resizeSection(Provider, 110);
     m_list->header()->resizeSection(Auth, 110);
@@ -96,8 +113,29 @@ ConnectionsPage::ConnectionsPage(const UiServices& services, QWidget* parent)
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(header);
+    layout->addWidget(m_message);
     layout->addWidget(m_stack, 1);
 
+    m_check = new ConnectionCheck(m_services, this);
+    connect(m_check, &ConnectionCheck::finished, this,
+            [this](const QString&, bool ok, const QString&, const QString& text) {
+                m_test->setEnabled(true);
+                showMessage(ok, text);
+                refresh();
+            });
+    m_removal = new ConnectionRemoval(m_services, this);
+    connect(m_removal, &ConnectionRemoval::finished, this,
+            [this](const QString&, bool ok, const QString& text) {
+                m_remove->setEnabled(true);
+                showMessage(ok, text);
+                refresh();
+            });
+    connect(m_test, &QPushButton::clicked, this, &ConnectionsPage::testSelected);
+    connect(m_remove, &QPushButton::clicked, this, &ConnectionsPage::removeSelected);
+    connect(m_list, &QTreeWidget::currentItemChanged, this, [this] {
+        m_test->setEnabled(m_list->currentItem() && !m_check->isRunning());
+        m_remove->setEnabled(m_list->currentItem() && !m_removal->isRunning());
+    });
     connect(connectButton, &QPushButton::clicked, this, &ConnectionsPage::connectNew);
     connect(reload, &QPushButton::clicked, this, &ConnectionsPage::refresh);
     refresh();
@@ -105,6 +143,7 @@ ConnectionsPage::ConnectionsPage(const UiServices& services, QWidget* parent)
 
 void ConnectionsPage::refresh()
 {
+    const QString selected = selectedName(); // kept across the re-read
     m_list->clear();
     auto list = m_services.store->connections();
     if (!list) {
@@ -141,6 +180,14 @@ void ConnectionsPage::refresh()
             bold.setBold(true);
             item->setFont(Health, bold);
             item->setForeground(Health, QColor(0xb0, 0x1c, 0x1c));
+            auto* again = new QPushButton(icons::get(QStringLiteral("refresh")), tr("Reconnect"));
+            again->setObjectName(QStringLiteral("reconnectButton"));
+            again->setProperty("connection", c.name);
+            again->setToolTip(
+                tr("Sign in to %1 again for connection \"%2\"").arg(c.provider, c.name));
+            m_list->setItemWidget(item, Action, again);
+            connect(again, &QPushButton::clicked, this,
+                    [this, name = c.name] { this->reconnect(name); });
         } else if (c.status == QLatin1String("error")) {
             health = tr("Error");
             item->setIcon(Health, icons::get(QStringLiteral("error")));
@@ -155,8 +202,13 @@ void ConnectionsPage::refresh()
         item->setToolTip(Health, health);
         item->setData(Name, Qt::UserRole, c.status);
     }
+    if (const auto same = m_list->findItems(selected, Qt::MatchExactly, Name);
+        !selected.isEmpty() && !same.isEmpty())
+        m_list->setCurrentItem(same.first());
     if (m_list->topLevelItemCount() > 0 && !m_list->currentItem())
         m_list->setCurrentItem(m_list->topLevelItem(0));
+    m_test->setEnabled(m_list->currentItem() && !m_check->isRunning());
+    m_remove->setEnabled(m_list->currentItem() && !m_removal->isRunning());
     m_stack->setCurrentWidget(list->isEmpty() ? static_cast<QWidget*>(m_empty) : m_list);
     const int count = int(list->size());
     QString summary = count == 0
@@ -175,11 +227,80 @@ void ConnectionsPage::refresh()
 
 void ConnectionsPage::connectNew()
 {
-    Dialogs::information(
-        this, tr("Connect a provider"),
-        tr("The connection wizard comes in a later version of the desktop app.\n\nUntil then, "
-           "connect from a terminal, for example:\n\n    vivarium connect gmail --name work\n\n"
-           "The new connection appears here as soon as it is saved."));
+    openWizard(QString());
+}
+
+ConnectionWizard* ConnectionsPage::reconnect(const QString& name)
+{
+    return openWizard(name);
+}
+
+ConnectionWizard* ConnectionsPage::openWizard(const QString& reconnect)
+{
+    if (m_wizard) {
+        m_wizard->raise();
+        m_wizard->activateWindow();
+        return m_wizard;
+    }
+    ConnectionWizardOptions options = m_wizardOptions;
+    options.reconnect = reconnect;
+    auto* wizard = new ConnectionWizard(m_services, options, this);
+    m_wizard = wizard;
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &ConnectionWizard::connectionChanged, this, &ConnectionsPage::refresh);
+    connect(wizard, &QDialog::finished, this, [this] {
+        m_wizard = nullptr;
+        refresh();
+    });
+    wizard->open();
+    return wizard;
+}
+
+QString ConnectionsPage::selectedName() const
+{
+    const QTreeWidgetItem* item = m_list->currentItem();
+    return item ? item->text(Name) : QString();
+}
+
+void ConnectionsPage::showMessage(bool ok, const QString& text)
+{
+    m_message->setStyleSheet(ok ? QStringLiteral("color: #1b7a2e;")
+                                : QStringLiteral("color: #b01c1c;"));
+    m_message->setText(text);
+    m_message->setVisible(!text.isEmpty());
+}
+
+void ConnectionsPage::testSelected()
+{
+    const QString name = selectedName();
+    if (name.isEmpty() || m_check->isRunning())
+        return;
+    m_test->setEnabled(false);
+    m_message->setStyleSheet(QString());
+    m_message->setText(tr("Testing %1…").arg(name));
+    m_message->show();
+    m_check->setAllowLocal(m_wizardOptions.allowLocalProvider);
+    m_check->start(name);
+}
+
+void ConnectionsPage::removeSelected()
+{
+    const QString name = selectedName();
+    if (name.isEmpty() || m_removal->isRunning())
+        return;
+    if (Dialogs::question(this, tr("Remove connection"),
+                          tr("Remove connection \"%1\"? Its access is revoked at the provider "
+                             "where possible, and its secrets and record are deleted. Agents "
+                             "that use it will fail until you connect again.")
+                              .arg(name),
+                          QMessageBox::Yes | QMessageBox::Cancel,
+                          QMessageBox::Cancel) != QMessageBox::Yes)
+        return;
+    m_remove->setEnabled(false);
+    m_message->setStyleSheet(QString());
+    m_message->setText(tr("Removing %1…").arg(name));
+    m_message->show();
+    m_removal->start(name);
 }
 
 } // namespace vivarium

@@ -2,22 +2,27 @@
 // SPDX-FileCopyrightText: 2026 The Vivarium authors
 #pragma once
 
+#include "connect/ConnectionWizard.h"
 #include "vivarium/ui/UiServices.h"
 
 #include <QWidget>
 
 class QLabel;
+class QPushButton;
 class QStackedWidget;
 class QTreeWidget;
 
 namespace vivarium {
 
+class ConnectionCheck;
+class ConnectionRemoval;
 class EmptyState;
 
 /**
  * The Connections page: every connection's metadata and health (never a secret), the ones
- * that need reconnecting highlighted. Connecting happens in the connection wizard (a later
- * version); until then the Connect button says how to do it from a terminal.
+ * that need reconnecting highlighted with a one-click Reconnect. Connect… opens the connection
+ * wizard; Test and Remove act on the selected connection (off the GUI thread where they call
+ * the provider).
  */
 class ConnectionsPage : public QWidget
 {
@@ -30,8 +35,18 @@ public:
 
 public slots:
     void refresh();
-    /** The placeholder for the connection wizard. */
+    /** Open the connection wizard (window-modal, not blocking); it deletes itself on close. */
     void connectNew();
+    /** The wizard at the sign-in page of `name`; returns it (tests drive it). */
+    ConnectionWizard* reconnect(const QString& name);
+    void testSelected();
+    void removeSelected();
+
+public:
+    /** How wizards opened from here behave (tests inject the browser). */
+    void setWizardOptions(const ConnectionWizardOptions& options) { m_wizardOptions = options; }
+    /** The wizard open now, if any. */
+    ConnectionWizard* wizard() const { return m_wizard; }
 
 signals:
     void needsReconnectChanged(int count);
@@ -42,7 +57,18 @@ private:
     QLabel* m_summary = nullptr;
     QStackedWidget* m_stack = nullptr;
     EmptyState* m_empty = nullptr;
+    QPushButton* m_test = nullptr;
+    QPushButton* m_remove = nullptr;
+    QLabel* m_message = nullptr;
+    ConnectionCheck* m_check = nullptr;
+    ConnectionRemoval* m_removal = nullptr;
+    ConnectionWizardOptions m_wizardOptions;
+    ConnectionWizard* m_wizard = nullptr;
     int m_needsReconnect = 0;
+
+    ConnectionWizard* openWizard(const QString& reconnect);
+    QString selectedName() const;
+    void showMessage(bool ok, const QString& text);
 };
 
 } // namespace vivarium
