@@ -127,6 +127,8 @@ private slots:
         qInfo("vivarium Depends: %s", qPrintable(depends));
         const QStringList names = dependsNames(depends);
         QVERIFY2(names.contains(QStringLiteral("bubblewrap")), qPrintable(depends));
+        // Plugins dpkg-shlibdeps cannot see: without the SQLite driver the store cannot open.
+        QVERIFY2(names.contains(QStringLiteral("libqt6sql6-sqlite")), qPrintable(depends));
         // From dpkg-shlibdeps, not written by hand: Qt Core and the C library at least.
         QVERIFY2(names.contains(QStringLiteral("libqt6core6")), qPrintable(depends));
         QVERIFY2(names.contains(QStringLiteral("libc6")), qPrintable(depends));
@@ -167,6 +169,9 @@ private slots:
         QVERIFY2(depends.contains(QStringLiteral("vivarium (= %1)").arg(Version)),
                  qPrintable(depends));
         QVERIFY2(dependsNames(depends).contains(QStringLiteral("libqt6widgets6")),
+                 qPrintable(depends));
+        // The SVG icon engine plugin: without it every icon of the app is blank.
+        QVERIFY2(dependsNames(depends).contains(QStringLiteral("libqt6svg6")),
                  qPrintable(depends));
         const QStringList files = contents(m_gui);
         for (const char* path :
