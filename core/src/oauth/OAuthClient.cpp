@@ -288,6 +288,30 @@ void addClientAuth(const OAuth2Config& config, const OAuthClientIdentity& id, QL
         params << Param{"client_secret", id.clientSecret};
 }
 
+/**
+ * The client-authenticated form POST the token and device endpoints share: JSON asked for,
+ * client auth added, request wiped after, the answer's JSON (with `secrets` kept out of any
+ * error). `call.url` is set by the caller and left in place for its messages.
+ */
+OAuthResult<QJsonObject> postClientForm(const OAuth2Config& config, const OAuthClientIdentity& id,
+                                        const OAuthClient::Options& options, HttpCall& call,
+                                        QList<Param> params, const QString& what,
+                                        const QList<QByteArray>& secrets)
+{
+    call.headers << "Accept: application/json"
+                 << "Content-Type: application/x-www-form-urlencoded";
+    addClientAuth(config, id, params, call.headers);
+    call.body = formEncode(params);
+    call.connectTimeoutMs = options.connectTimeoutMs;
+    call.totalTimeoutMs = options.totalTimeoutMs;
+    call.cancel = options.cancel;
+    HttpReply reply = perform(call);
+    wipe(call);
+    auto object = jsonAnswer(reply, call, what, secrets);
+    reply.body.fill('\0');
+    return object;
+}
+
 } // namespace
 
 OAuthResult<PendingAuthorization> OAuthClient::beginAuthorization(const QString& redirectUri,
@@ -389,20 +413,10 @@ OAuthResult<TokenSet> OAuthClient::tokenRequest(const TokenRequest& request) con
             makeError(OAuthError::Kind::Config,
                       QStringLiteral("the provider has no usable token endpoint (\"%1\")")
                           .arg(m_config.tokenEndpoint)));
-    QList<Param> params = request.params;
     QList<QByteArray> secrets = request.secrets;
     secrets << m_identity.clientSecret;
-    call.headers << "Accept: application/json"
-                 << "Content-Type: application/x-www-form-urlencoded";
-    addClientAuth(m_config, m_identity, params, call.headers);
-    call.body = formEncode(params);
-    call.connectTimeoutMs = m_options.connectTimeoutMs;
-    call.totalTimeoutMs = m_options.totalTimeoutMs;
-    call.cancel = m_options.cancel;
-    HttpReply reply = perform(call);
-    wipe(call);
-    auto object = jsonAnswer(reply, call, what, secrets);
-    reply.body.fill('\0');
+    auto object =
+        postClientForm(m_config, m_identity, m_options, call, request.params, what, secrets);
     if (!object)
         return std::unexpected(object.error());
 
@@ -477,17 +491,8 @@ OAuthClient::startDeviceAuthorization(const QStringList& scopes) const
     QList<Param> params;
     if (!scopes.isEmpty())
         params << Param{"scope", scopes.join(m_config.scopeSeparator).toUtf8()};
-    call.headers << "Accept: application/json"
-                 << "Content-Type: application/x-www-form-urlencoded";
-    addClientAuth(m_config, m_identity, params, call.headers);
-    call.body = formEncode(params);
-    call.connectTimeoutMs = m_options.connectTimeoutMs;
-    call.totalTimeoutMs = m_options.totalTimeoutMs;
-    call.cancel = m_options.cancel;
-    HttpReply reply = perform(call);
-    wipe(call);
-    auto object = jsonAnswer(reply, call, what, {m_identity.clientSecret});
-    reply.body.fill('\0');
+    auto object = postClientForm(m_config, m_identity, m_options, call, params, what,
+                                 {m_identity.clientSecret});
     if (!object)
         return std::unexpected(object.error());
     DeviceAuthorization d;
