@@ -43,7 +43,7 @@ constexpr KindInfo Table[] = {
     {K::RateLimited, 429, "rate-limited", "Too many requests"},
     {K::HeadersTooLarge, 431, "headers-too-large", "The request headers are too large"},
     {K::InternalError, 500, "internal-error", "Internal error"},
-    {K::NotImplemented, 501, "not-implemented", "Not implemented"},
+    {K::Unsupported, 501, "not-implemented", "Not implemented"},
     {K::Unavailable, 503, "unavailable", "The service is temporarily unavailable"},
 };
 
@@ -77,7 +77,7 @@ ApiProblem ApiProblem::fromError(const Error& error)
         kind = Kind::Unavailable;
         break;
     case Error::Code::Unsupported:
-        kind = Kind::NotImplemented;
+        kind = Kind::Unsupported;
         break;
     case Error::Code::Io:
     case Error::Code::Database:

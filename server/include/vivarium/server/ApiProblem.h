@@ -41,7 +41,8 @@ struct ApiProblem
         RateLimited,          ///< 429 rate-limited (Retry-After)
         HeadersTooLarge,      ///< 431 headers-too-large
         InternalError,        ///< 500 internal-error
-        NotImplemented,       ///< 501 not-implemented
+        Unsupported,          ///< 501 not-implemented: Error::Code::Unsupported (e.g. a store
+                              ///< written by a newer Vivarium)
         Unavailable,          ///< 503 unavailable (busy store, shutting down, too many clients)
     };
 
